@@ -1,0 +1,68 @@
+"""Refreshing assumed-role boto3 sessions for AWS Lambda.
+
+A drop-in superset of aws-assume-role-lib: replace ``aws_assume_role_lib`` with
+``lambda_assume_role`` in your imports.
+
+Names are loaded on first use (PEP 562), so ``import lambda_assume_role`` costs
+almost nothing at cold start; boto3 is imported when you first use a name that
+needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lambda_assume_role.arns import get_assumed_role_session_arn, get_role_arn
+    from lambda_assume_role.assume import AssumedRoleSession, assume_role, patch_boto3
+    from lambda_assume_role.cache import JSONFileCache
+    from lambda_assume_role.errors import AssumeRoleConnectionError, AssumeRoleError
+    from lambda_assume_role.naming import generate_lambda_session_name
+    from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME, InvalidParameterError
+    from lambda_assume_role.refresh import RefreshWindows
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AUTOMATIC_ROLE_SESSION_NAME",
+    "AssumeRoleConnectionError",
+    "AssumeRoleError",
+    "AssumedRoleSession",
+    "InvalidParameterError",
+    "JSONFileCache",
+    "RefreshWindows",
+    "assume_role",
+    "generate_lambda_session_name",
+    "get_assumed_role_session_arn",
+    "get_role_arn",
+    "patch_boto3",
+]
+
+_SOURCES = {
+    "AUTOMATIC_ROLE_SESSION_NAME": "parameters",
+    "AssumeRoleConnectionError": "errors",
+    "AssumeRoleError": "errors",
+    "AssumedRoleSession": "assume",
+    "InvalidParameterError": "parameters",
+    "JSONFileCache": "cache",
+    "RefreshWindows": "refresh",
+    "assume_role": "assume",
+    "generate_lambda_session_name": "naming",
+    "get_assumed_role_session_arn": "arns",
+    "get_role_arn": "arns",
+    "patch_boto3": "assume",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -25,7 +25,7 @@ def moto_server() -> Iterator[MotoServer]:
 @pytest.fixture(autouse=True)
 def aws_env(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
+) -> None:
     """Give every test a clean AWS environment pointing at moto (when the test uses it)."""
     import os
 
@@ -43,7 +43,6 @@ def aws_env(
         monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
         server.reset()
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    yield
 
 
 @pytest.fixture
@@ -53,6 +52,6 @@ def requests_log(moto_server: MotoServer) -> RequestLog:
 
 
 @pytest.fixture
-def parent() -> boto3.Session:
-    """A plain parent session with static (IAM user) credentials from the environment."""
+def parent(moto_server: MotoServer) -> boto3.Session:
+    """A plain parent session with static (IAM user) credentials, talking to moto."""
     return boto3.Session()

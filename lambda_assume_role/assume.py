@@ -1,0 +1,262 @@
+"""`assume_role()`: AssumeRole parameters in, a lazily refreshing `boto3.Session` out.
+
+The same function as aws-assume-role-lib's, with the same names, arguments and
+behaviour, and these differences:
+
+* the session is cheap: it shares botocore's loader and builtin handlers
+  (`lambda_assume_role.shared`) and calls STS through one client per parent
+  (`lambda_assume_role.fetcher`);
+* its credentials refresh on a lifetime-aware schedule
+  (`lambda_assume_role.refresh`), so 900 s sessions do not call AssumeRole on
+  every request;
+* parameters are checked against STS's rules without creating an STS client,
+  and errors name the parameter and the rule;
+* inside Lambda, the default session name identifies the execution environment.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any
+
+import boto3
+import botocore.configprovider
+import botocore.credentials
+import botocore.exceptions
+import botocore.session
+
+from lambda_assume_role.fetcher import AssumeRoleFetcher
+from lambda_assume_role.parameters import prepare_parameters
+from lambda_assume_role.refresh import DEFAULT_WINDOWS, AssumeRoleCredentials, RefreshWindows
+from lambda_assume_role.shared import new_botocore_session
+
+__all__ = ["AssumedRoleSession", "assume_role", "patch_boto3"]
+
+# botocore credential methods that are themselves role credentials: assuming a
+# role from them is role chaining, which STS caps at one hour.
+_ROLE_CREDENTIAL_METHODS = frozenset({"assume-role", "assume-role-with-web-identity"})
+
+
+class AssumedRoleSession(boto3.Session):
+    """A `boto3.Session` whose credentials come from assuming a role.
+
+    It is a plain `boto3.Session` in every respect; it adds the parent session
+    (``assume_role_parent_session``, as aws-assume-role-lib does), the role
+    and a ``repr`` that shows them but never a key.
+    """
+
+    def __init__(
+        self,
+        *,
+        botocore_session: botocore.session.Session,
+        region_name: str | None,
+        parent: boto3.Session,
+        credentials: AssumeRoleCredentials,
+    ) -> None:
+        super().__init__(botocore_session=botocore_session, region_name=region_name)
+        self.assume_role_parent_session = parent
+        self.assume_role_credentials = credentials
+
+    @property
+    def role_arn(self) -> str:
+        """The assumed role's ARN."""
+        return self.assume_role_credentials.role_arn
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(role_arn={self.role_arn!r}, region_name={self.region_name!r})"
+        )
+
+
+class _ProvidedCredentials(botocore.credentials.CredentialProvider):
+    """Hands botocore one credentials object, the same one on every load."""
+
+    METHOD = "assume-role"
+
+    def __init__(self, credentials: AssumeRoleCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> AssumeRoleCredentials:
+        return self._credentials
+
+
+class _ParentConfigProvider(botocore.configprovider.BaseProvider):
+    """Reads a config variable from the parent session, at the time it is asked."""
+
+    def __init__(self, name: str, parent: botocore.session.Session) -> None:
+        self._name = name
+        self._parent = parent
+
+    def provide(self) -> Any:
+        return self._parent.get_config_variable(self._name)
+
+
+def assume_role(
+    session: boto3.Session,
+    RoleArn: str,
+    *,
+    RoleSessionName: str | None = None,
+    PolicyArns: Sequence[str | Mapping[str, str]] | None = None,
+    Policy: str | Mapping[str, Any] | None = None,
+    DurationSeconds: int | datetime.timedelta | None = None,
+    Tags: Sequence[Mapping[str, str]] | Mapping[str, str] | None = None,
+    TransitiveTagKeys: Sequence[str] | None = None,
+    ExternalId: str | None = None,
+    SerialNumber: str | None = None,
+    TokenCode: str | None = None,
+    SourceIdentity: str | None = None,
+    region_name: str | bool | None = None,
+    validate: bool = True,
+    cache: MutableMapping[str, Any] | None = None,
+    additional_kwargs: Mapping[str, Any] | None = None,
+    refresh_windows: RefreshWindows | None = None,
+) -> boto3.Session:
+    """Produce a boto3 Session using the given role, assumed using the input session.
+
+    Unlike a session made from the credentials that ``sts.assume_role``
+    returns, this one refreshes them itself by calling AssumeRole again before
+    they expire. No STS call happens until its credentials are first needed.
+
+    Args:
+        session: The parent session whose credentials assume the role. It may
+            itself be an assumed-role session (role chaining).
+        RoleArn: The role to assume.
+        RoleSessionName: The session name. By default, inside Lambda, a name
+            from `generate_lambda_session_name`; elsewhere botocore's
+            ``botocore-session-<time>``. `SourceIdentity` is used when given.
+        PolicyArns: Managed session policies, as ARN strings or ``{"arn": ...}``.
+        Policy: An inline session policy, as a dict or JSON text.
+        DurationSeconds: Credential lifetime (int seconds or `datetime.timedelta`).
+        Tags: Session tags, as ``[{"Key": ..., "Value": ...}]`` or a dict.
+        TransitiveTagKeys: Session tag keys that persist through role chaining.
+        ExternalId: The external id the role's trust policy requires.
+        SerialNumber: MFA device; without `TokenCode`, the code is prompted for.
+        TokenCode: MFA code.
+        SourceIdentity: Source identity to set on the session.
+        region_name: None follows the parent's region as it changes; True pins
+            the parent's current region; False leaves it to the environment
+            (implicit); a string sets it.
+        validate: Check the parameters now, before any network call.
+        cache: A dict-like cache of AssumeRole responses, e.g. `JSONFileCache`.
+        additional_kwargs: Further AssumeRole arguments, passed through.
+        refresh_windows: Tune the refresh policy; the defaults need no tuning.
+
+    Returns:
+        A `boto3.Session` (an `AssumedRoleSession`) with
+        ``assume_role_parent_session`` set to ``session``.
+
+    Raises:
+        botocore.exceptions.NoCredentialsError: The parent has no credentials.
+        InvalidParameterError: A parameter breaks a rule (also a `ValueError`).
+        botocore.exceptions.ParamValidationError: A parameter has a wrong type.
+
+    Example:
+        >>> import boto3
+        >>> from lambda_assume_role import assume_role
+        >>> tenant = assume_role(boto3.Session(), "arn:aws:iam::123456789012:role/Reader")
+        >>> tenant.client("s3").list_buckets()  # doctest: +SKIP
+    """
+    parent_credentials = session.get_credentials()
+    if not parent_credentials:
+        raise botocore.exceptions.NoCredentialsError()
+
+    params = prepare_parameters(
+        RoleArn,
+        RoleSessionName=RoleSessionName,
+        PolicyArns=PolicyArns,
+        Policy=Policy,
+        DurationSeconds=DurationSeconds,
+        Tags=Tags,
+        TransitiveTagKeys=TransitiveTagKeys,
+        ExternalId=ExternalId,
+        SerialNumber=SerialNumber,
+        TokenCode=TokenCode,
+        SourceIdentity=SourceIdentity,
+        additional_kwargs=additional_kwargs,
+        validate=validate,
+        chained=is_role_chaining(session, parent_credentials),
+    )
+    windows = refresh_windows or DEFAULT_WINDOWS
+    fetcher = AssumeRoleFetcher(
+        session,
+        params,
+        cache=cache,
+        cache_min_remaining=windows.advisory_window(params.duration_seconds or 3600),
+    )
+    credentials = AssumeRoleCredentials(fetcher, role_arn=params.role_arn, windows=windows)
+
+    parent_botocore = session._session
+    child = new_botocore_session(parent_botocore.get_config_variable("data_path"))
+    child.register_component(
+        "credential_provider",
+        botocore.credentials.CredentialResolver([_ProvidedCredentials(credentials)]),
+    )
+
+    region: str | None
+    if region_name is True:
+        region = session.region_name
+    elif region_name is False or region_name is None:
+        region = None
+    else:
+        region = region_name
+    if region_name is None:
+        # Explicitly set on the child first, else whatever the parent says now.
+        child.get_component("config_store").set_config_provider(
+            "region",
+            botocore.configprovider.ChainProvider(
+                [
+                    botocore.configprovider.InstanceVarProvider("region", child),
+                    _ParentConfigProvider("region", parent_botocore),
+                ]
+            ),
+        )
+
+    return AssumedRoleSession(
+        botocore_session=child, region_name=region, parent=session, credentials=credentials
+    )
+
+
+def is_role_chaining(parent: boto3.Session, credentials: Any) -> bool:
+    """Whether assuming a role from ``parent`` is role chaining (capped at one hour by STS).
+
+    True when the parent is itself an assumed-role session (ours or
+    aws-assume-role-lib's), when its credentials come from a botocore
+    assume-role provider, or when the code runs in Lambda on the execution
+    role's credentials (environment credentials with a session token). Never
+    makes a network call.
+    """
+    if hasattr(parent, "assume_role_parent_session"):
+        return True
+    method = getattr(credentials, "method", None)
+    if method in _ROLE_CREDENTIAL_METHODS:
+        return True
+    return bool(
+        method == "env"
+        and os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        and os.environ.get("AWS_SESSION_TOKEN")
+    )
+
+
+def patch_boto3() -> None:
+    """Add ``boto3.assume_role()`` and ``boto3.Session.assume_role()``.
+
+    Each takes the same arguments as `assume_role`, without the session: the
+    first uses boto3's default session, the second the session it is called on.
+
+    Example:
+        >>> import boto3, lambda_assume_role
+        >>> lambda_assume_role.patch_boto3()
+        >>> session = boto3.assume_role("arn:aws:iam::123456789012:role/Reader")  # doctest: +SKIP
+    """
+    # setattr: boto3 declares neither attribute; adding them is this function's job.
+    setattr(boto3.Session, "assume_role", assume_role)  # noqa: B010
+
+    @functools.wraps(assume_role)
+    def assume_role_with_default_session(RoleArn: str, **kwargs: Any) -> boto3.Session:
+        return assume_role(boto3._get_default_session(), RoleArn, **kwargs)
+
+    setattr(boto3, "assume_role", assume_role_with_default_session)  # noqa: B010

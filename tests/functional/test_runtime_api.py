@@ -1,0 +1,176 @@
+"""The Runtime API emulator, driving the real awslambdaric in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.runtime_api import (
+    RuntimeAPIEmulator,
+    lambda_environment,
+    start_runtime,
+    stop_runtime,
+)
+
+APP = """
+import os
+
+def handler(event, context):
+    return {
+        "echo": event,
+        "request_id": context.aws_request_id,
+        "remaining": context.get_remaining_time_in_millis() > 0,
+        "function_name": context.function_name,
+        "memory": context.memory_limit_in_mb,
+        "arn": context.invoked_function_arn,
+        "log_stream": context.log_stream_name,
+        "trace": os.environ.get("_X_AMZN_TRACE_ID"),
+    }
+
+def fails(event, context):
+    raise ValueError(f"bad event {event['n']}")
+"""
+
+Launcher = Callable[[str], subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def api() -> Iterator[RuntimeAPIEmulator]:
+    with RuntimeAPIEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def launch(api: RuntimeAPIEmulator, tmp_path: Path) -> Iterator[Launcher]:
+    """Start awslambdaric on a handler in tmp_path; always stopped after the test."""
+    (tmp_path / "app.py").write_text(APP)
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def _launch(handler: str) -> subprocess.Popen[bytes]:
+        env = lambda_environment(api.address, handler, task_root=tmp_path)
+        proc = start_runtime(handler, cwd=tmp_path, pythonpath=[str(tmp_path)], env=env)
+        procs.append(proc)
+        return proc
+
+    yield _launch
+    for proc in procs:
+        stop_runtime(proc, timeout=3)
+
+
+def test_invokes_a_handler_repeatedly(api: RuntimeAPIEmulator, launch: Launcher) -> None:
+    launch("app.handler")
+    api.wait_ready(timeout=10)
+    for n in range(3):
+        result = api.invoke({"n": n, "text": "héllo"}, timeout=10)
+        assert result.ok, result.error
+        assert result.error is None
+        assert result.payload["echo"] == {"n": n, "text": "héllo"}
+        assert result.payload["request_id"] == result.request_id
+        assert result.payload["remaining"] is True
+        assert result.latency_ms < 5000
+    payload = result.payload
+    assert payload["function_name"] == "test-function"
+    assert payload["memory"] == "128"  # awslambdaric passes it as a string
+    assert payload["arn"] == api.function_arn
+    assert payload["log_stream"].startswith(time.strftime("%Y/%m/%d/[$LATEST]"))
+    assert payload["trace"].startswith("Root=1-")
+    deadline = time.monotonic() + 5
+    while api.polls < 4 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert api.polls == 4  # one poll per invocation, plus the one now waiting
+
+
+def test_handler_exception_is_an_error_result(api: RuntimeAPIEmulator, launch: Launcher) -> None:
+    launch("app.fails")
+    result = api.invoke({"n": 7}, timeout=10)
+    assert not result.ok
+    assert result.payload is None
+    assert result.error is not None
+    assert result.error["errorType"] == "ValueError"
+    assert result.error["errorMessage"] == "bad event 7"
+    assert result.error["requestId"] == result.request_id
+    assert any("app.py" in line for line in result.error["stackTrace"])
+    xray_cause = json.loads(result.headers["lambda-runtime-function-xray-error-cause"])
+    assert xray_cause["exceptions"][0]["type"] == "ValueError"
+    # The runtime survives a failed invocation.
+    again = api.invoke({"n": 8}, timeout=10)
+    assert again.error is not None
+    assert (again.error["errorMessage"], again.error["requestId"]) == (
+        "bad event 8",
+        again.request_id,
+    )
+
+
+def test_exception_at_import_is_an_init_error(
+    api: RuntimeAPIEmulator, launch: Launcher, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.py").write_text("raise RuntimeError('no config at import')\n")
+    proc = launch("broken.handler")
+    error = api.init_error(timeout=10)
+    assert error is not None
+    assert error["errorType"] == "RuntimeError"
+    assert error["errorMessage"] == "no config at import"
+    assert api.init_error_type == "RuntimeError"
+    assert proc.wait(timeout=10) == 1
+    # An invocation queued after a failed init fails fast instead of hanging.
+    with pytest.raises(TimeoutError, match="init failed"):
+        api.invoke({}, timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("handler", "error_type", "message"),
+    [
+        ("missing_module.handler", "Runtime.ImportModuleError", "No module named"),
+        ("app.nope", "Runtime.HandlerNotFound", "Handler 'nope' missing"),
+    ],
+)
+def test_bad_handler_is_an_init_error(
+    api: RuntimeAPIEmulator, launch: Launcher, handler: str, error_type: str, message: str
+) -> None:
+    launch(handler)
+    error = api.init_error(timeout=10)
+    assert error is not None
+    assert error["errorType"] == error_type
+    assert message in error["errorMessage"]
+
+
+def test_waits_time_out_cleanly(api: RuntimeAPIEmulator) -> None:
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not pick up invocation"):
+        api.invoke({"nobody": "listening"}, timeout=0.2)
+    assert api.init_error(timeout=0.1) is None
+    with pytest.raises(TimeoutError, match="did not poll"):
+        api.wait_ready(timeout=0.1)
+    assert time.monotonic() - start < 2
+
+
+def test_slow_handler_times_out_then_runtime_moves_on(
+    api: RuntimeAPIEmulator, launch: Launcher, tmp_path: Path
+) -> None:
+    (tmp_path / "slow.py").write_text(
+        textwrap.dedent(
+            """
+            import time
+
+            def handler(event, context):
+                time.sleep(event["sleep"])
+                return event["sleep"]
+            """
+        )
+    )
+    launch("slow.handler")
+    api.wait_ready(timeout=10)
+    with pytest.raises(TimeoutError, match="did not answer invocation"):
+        api.invoke({"sleep": 0.5}, timeout=0.1)
+    assert api.invoke({"sleep": 0}, timeout=10).payload == 0  # the late answer was ignored
+
+
+def test_start_runtime_requires_the_runtime_api(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="AWS_LAMBDA_RUNTIME_API"):
+        start_runtime("app.handler", cwd=tmp_path, pythonpath=[], env={})
