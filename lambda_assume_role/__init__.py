@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from lambda_assume_role.arns import get_assumed_role_session_arn, get_role_arn
     from lambda_assume_role.assume import AssumedRoleSession, assume_role, patch_boto3
     from lambda_assume_role.cache import JSONFileCache
+    from lambda_assume_role.decorators import inject_client, inject_session
     from lambda_assume_role.errors import AssumeRoleConnectionError, AssumeRoleError
     from lambda_assume_role.naming import generate_lambda_session_name
     from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME, InvalidParameterError
     from lambda_assume_role.refresh import RefreshWindows
+    from lambda_assume_role.registry import SessionRegistry
 
 __version__ = "0.1.0"
 
@@ -32,10 +34,13 @@ __all__ = [
     "InvalidParameterError",
     "JSONFileCache",
     "RefreshWindows",
+    "SessionRegistry",
     "assume_role",
     "generate_lambda_session_name",
     "get_assumed_role_session_arn",
     "get_role_arn",
+    "inject_client",
+    "inject_session",
     "patch_boto3",
 ]
 
@@ -47,10 +52,13 @@ _SOURCES = {
     "InvalidParameterError": "parameters",
     "JSONFileCache": "cache",
     "RefreshWindows": "refresh",
+    "SessionRegistry": "registry",
     "assume_role": "assume",
     "generate_lambda_session_name": "naming",
     "get_assumed_role_session_arn": "arns",
     "get_role_arn": "arns",
+    "inject_client": "decorators",
+    "inject_session": "decorators",
     "patch_boto3": "assume",
 }
 

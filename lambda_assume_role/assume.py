@@ -29,9 +29,10 @@ import botocore.exceptions
 import botocore.session
 
 from lambda_assume_role.fetcher import AssumeRoleFetcher
-from lambda_assume_role.parameters import prepare_parameters
+from lambda_assume_role.parameters import AssumeRoleParameters, prepare_parameters
 from lambda_assume_role.refresh import DEFAULT_WINDOWS, AssumeRoleCredentials, RefreshWindows
 from lambda_assume_role.shared import new_botocore_session
+from lambda_assume_role.snapstart import register_restore_hook
 
 __all__ = ["AssumedRoleSession", "assume_role", "patch_boto3"]
 
@@ -114,7 +115,7 @@ def assume_role(
     cache: MutableMapping[str, Any] | None = None,
     additional_kwargs: Mapping[str, Any] | None = None,
     refresh_windows: RefreshWindows | None = None,
-) -> boto3.Session:
+) -> AssumedRoleSession:
     """Produce a boto3 Session using the given role, assumed using the input session.
 
     Unlike a session made from the credentials that ``sts.assume_role``
@@ -180,6 +181,21 @@ def assume_role(
         validate=validate,
         chained=is_role_chaining(session, parent_credentials),
     )
+    return session_for_parameters(
+        session, params, region_name=region_name, cache=cache, refresh_windows=refresh_windows
+    )
+
+
+def session_for_parameters(
+    session: boto3.Session,
+    params: AssumeRoleParameters,
+    *,
+    region_name: str | bool | None = None,
+    cache: MutableMapping[str, Any] | None = None,
+    refresh_windows: RefreshWindows | None = None,
+) -> AssumedRoleSession:
+    """Build the session for already prepared parameters (see `assume_role`)."""
+    register_restore_hook()
     windows = refresh_windows or DEFAULT_WINDOWS
     fetcher = AssumeRoleFetcher(
         session,
@@ -234,11 +250,12 @@ def is_role_chaining(parent: boto3.Session, credentials: Any) -> bool:
     method = getattr(credentials, "method", None)
     if method in _ROLE_CREDENTIAL_METHODS:
         return True
-    return bool(
-        method == "env"
-        and os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        and os.environ.get("AWS_SESSION_TOKEN")
-    )
+    return method == "env" and on_lambda_execution_role()
+
+
+def on_lambda_execution_role() -> bool:
+    """Whether the environment holds a Lambda execution role's credentials."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get("AWS_SESSION_TOKEN"))
 
 
 def patch_boto3() -> None:

@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,19 +38,8 @@ MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43200
 MAX_CHAINED_DURATION_SECONDS = 3600
 
-# The AssumeRole request members we accept as keyword arguments, in STS's order.
-_REQUEST_MEMBERS = (
-    "RoleSessionName",
-    "PolicyArns",
-    "Policy",
-    "DurationSeconds",
-    "Tags",
-    "TransitiveTagKeys",
-    "ExternalId",
-    "SerialNumber",
-    "TokenCode",
-    "SourceIdentity",
-)
+SESSION_OPTIONS = ("region_name", "cache", "refresh_windows")
+"""`assume_role` keywords that shape the session but are not AssumeRole parameters."""
 
 _shape_lock = threading.Lock()
 _request_shape: Shape | None = None
@@ -287,6 +276,10 @@ def _assume_role_request_shape() -> Shape:
         return _request_shape
 
 
-def iter_request_members() -> Iterable[str]:
-    """The AssumeRole argument names accepted as keywords (besides RoleArn)."""
-    return iter(_REQUEST_MEMBERS)
+def split_session_options(
+    kwargs: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split `assume_role` keywords into AssumeRole parameters and session options."""
+    request = {k: v for k, v in kwargs.items() if k not in SESSION_OPTIONS}
+    options = {k: v for k, v in kwargs.items() if k in SESSION_OPTIONS}
+    return request, options

@@ -40,6 +40,7 @@ import datetime
 import logging
 import random
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +132,9 @@ class RefreshWindows:
 
 DEFAULT_WINDOWS = RefreshWindows()
 
+# Every AssumeRoleCredentials alive in the process, for clear_all().
+_live_credentials: weakref.WeakSet[AssumeRoleCredentials] = weakref.WeakSet()
+
 
 class AssumeRoleCredentials(DeferredRefreshableCredentials):
     """Lazily fetched, self-refreshing credentials for one assumed role.
@@ -177,6 +181,13 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         self._next_attempt: datetime.datetime | None = None
         self._mandatory_at: datetime.datetime | None = None
         self._failures = 0
+        _live_credentials.add(self)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """`clear` every live instance in the process (after a SnapStart restore)."""
+        for credentials in list(_live_credentials):
+            credentials.clear()
 
     @property
     def expiry_time(self) -> datetime.datetime | None:

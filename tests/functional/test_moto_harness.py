@@ -7,7 +7,9 @@ import boto3
 from tests.support.moto_server import RequestLog
 
 
-def test_assume_role_is_counted_at_the_server(parent: boto3.Session, requests_log: RequestLog) -> None:
+def test_assume_role_is_counted_at_the_server(
+    parent: boto3.Session, requests_log: RequestLog
+) -> None:
     sts = parent.client("sts")
     creds = sts.assume_role(
         RoleArn="arn:aws:iam::111111111111:role/Probe", RoleSessionName="probe", DurationSeconds=900

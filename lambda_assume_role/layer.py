@@ -1,0 +1,611 @@
+"""Build an AWS Lambda layer that ships this package (and Powertools).
+
+The layer puts everything under ``python/`` so that, once extracted to ``/opt``,
+the Lambda Python runtime finds it on ``/opt/python``:
+
+* ``python/lambda_assume_role/`` -- the ``*.py`` files and ``py.typed`` of the
+  package this module belongs to;
+* unless *slim*: ``aws_lambda_powertools`` and its pure-Python runtime
+  dependencies, copied from the distributions installed in the running
+  interpreter (no network, no pip), each with a trimmed ``.dist-info`` that
+  keeps ``METADATA``, ``top_level.txt`` and license files so that
+  ``importlib.metadata`` still finds them.
+
+What the Lambda runtime already provides (boto3, botocore, s3transfer,
+python-dateutil, urllib3, six, jmespath) is left out, like Powertools' own
+layer does. Tests, ``__pycache__``, ``*.pyc`` and ``*.pyi`` stubs are dropped.
+
+The zip is reproducible: sorted entries, a fixed 1980-01-01 timestamp, fixed
+permissions, DEFLATE level 9, no directory entries and no extra fields, so two
+builds from the same installed files are byte-identical (given the same zlib).
+
+This module is only imported by the command-line interface and imports nothing
+but the standard library.
+
+Example:
+    >>> from lambda_assume_role.layer import build_layer
+    >>> report = build_layer("layer.zip", slim=True)  # doctest: +SKIP
+    >>> print(report.summary())  # doctest: +SKIP
+    layer.zip: 10 files, 28.5 KB zipped, 82.1 KB unzipped (slim)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import platform
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+__all__ = [
+    "LAYER_ROOT",
+    "RUNTIME_PROVIDED_DISTRIBUTIONS",
+    "LayerBuildError",
+    "LayerReport",
+    "build_layer",
+    "build_layer_directory",
+]
+
+LAYER_ROOT = "python"
+"""The folder every layer entry lives under (``/opt/python`` in Lambda)."""
+
+RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
+    {"boto3", "botocore", "s3transfer", "python-dateutil", "urllib3", "six", "jmespath"}
+)
+"""Distributions (normalised names) the Lambda Python runtime already ships."""
+
+# Top-level import names of the distributions above: never copied into the layer.
+_RUNTIME_PROVIDED_TOP_LEVEL = frozenset(
+    {"boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six", "jmespath"}
+)
+
+_ROOT_DISTRIBUTION = "aws-lambda-powertools"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+_ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+_ZIP_FILE_ATTR = (stat.S_IFREG | 0o644) << 16
+_ZIP_CREATE_SYSTEM = 3  # Unix, so that external_attr holds Unix permissions
+_ZIP_COMPRESSLEVEL = 9
+
+# Directory names that never belong in a layer.
+_SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+_SKIPPED_SUFFIXES = (".pyc", ".pyo", ".pyi", ".pth")
+_NATIVE_SUFFIXES = (".so", ".pyd", ".dll", ".dylib")
+# Files of a .dist-info folder we keep; license files are kept as well.
+_KEPT_DIST_INFO_FILES = frozenset({"METADATA", "top_level.txt"})
+_LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
+
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?")
+_MARKER_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<paren>[()])
+      | (?P<op>===|==|!=|~=|<=|>=|<|>|not\s+in\b|in\b)
+      | (?P<bool>and\b|or\b)
+      | (?P<string>'[^']*'|"[^"]*")
+      | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
+    )""",
+    re.VERBOSE,
+)
+_VERSION_MARKERS = frozenset(
+    {"python_version", "python_full_version", "implementation_version", "platform_release"}
+)
+
+_Entry = tuple[str, Path]
+_Distributions = tuple[tuple[str, str], ...]
+
+
+class LayerBuildError(RuntimeError):
+    """The layer cannot be built from the installed distributions."""
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    """What a layer build wrote.
+
+    Attributes:
+        path: The zip file, or the directory that holds ``python/``.
+        files: How many files the layer contains.
+        zipped_bytes: Size of the zip file; ``None`` for the directory form.
+        unzipped_bytes: Total size of the files once extracted.
+        distributions: ``(name, version)`` of every third-party distribution
+            included, sorted by name; empty for a slim layer.
+        slim: Whether the layer holds only this package.
+
+    Example:
+        >>> report = LayerReport(Path("layer.zip"), 41, 39_117, 155_648, (), slim=True)
+        >>> report.summary()
+        'layer.zip: 41 files, 38.2 KB zipped, 152.0 KB unzipped (slim)'
+    """
+
+    path: Path
+    files: int
+    zipped_bytes: int | None
+    unzipped_bytes: int
+    distributions: _Distributions
+    slim: bool = False
+
+    def summary(self) -> str:
+        """Describe the layer in one line, with sizes in human units (1 KB = 1024 bytes).
+
+        Returns:
+            For example ``layer.zip: 41 files, 38.2 KB zipped, 152.0 KB unzipped (slim)``;
+            a full layer lists its distributions in the parentheses instead.
+
+        Example:
+            >>> LayerReport(Path("out"), 2, None, 2048, (("jmespath", "1.1.0"),)).summary()
+            'out: 2 files, 2.0 KB unzipped (jmespath 1.1.0)'
+        """
+        parts = [f"{self.path.name or self.path}: {self.files} files"]
+        if self.zipped_bytes is not None:
+            parts.append(f"{_human_size(self.zipped_bytes)} zipped")
+        parts.append(f"{_human_size(self.unzipped_bytes)} unzipped")
+        text = ", ".join(parts)
+        if self.slim:
+            return f"{text} (slim)"
+        if self.distributions:
+            included = ", ".join(f"{name} {version}" for name, version in self.distributions)
+            return f"{text} ({included})"
+        return text
+
+
+def build_layer(output: str | os.PathLike[str], *, slim: bool = False) -> LayerReport:
+    """Write the layer as a reproducible zip file.
+
+    The file is written to a temporary file next to *output* and moved into
+    place with :func:`os.replace`, so a failed build never leaves a partial zip.
+
+    Args:
+        output: Path of the zip file to write; missing parent folders are created.
+        slim: Ship only ``lambda_assume_role``, without Powertools and its
+            dependencies (for functions that already have the Powertools layer).
+
+    Returns:
+        The report, with both the zipped and the unzipped size.
+
+    Raises:
+        LayerBuildError: A needed distribution is missing, has no file list,
+            contains compiled code, or two sources claim the same file.
+
+    Example:
+        >>> report = build_layer("dist/layer.zip")  # doctest: +SKIP
+        >>> report.zipped_bytes < 50 * 1024 * 1024  # doctest: +SKIP
+        True
+    """
+    target = Path(output)
+    entries, distributions = _collect_entries(slim=slim)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    unzipped = 0
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w") as archive:
+                for arcname, source in entries:
+                    data = source.read_bytes()
+                    unzipped += len(data)
+                    archive.writestr(
+                        _zip_info(arcname),
+                        data,
+                        compress_type=zipfile.ZIP_DEFLATED,
+                        compresslevel=_ZIP_COMPRESSLEVEL,
+                    )
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp_name, 0o644)  # a layer zip is not secret
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return LayerReport(
+        path=target,
+        files=len(entries),
+        zipped_bytes=target.stat().st_size,
+        unzipped_bytes=unzipped,
+        distributions=distributions,
+        slim=slim,
+    )
+
+
+def build_layer_directory(output_dir: str | os.PathLike[str], *, slim: bool = False) -> LayerReport:
+    """Write the layer unzipped: the same files as :func:`build_layer`, under ``output_dir/python``.
+
+    This is the form a SAM ``BuildMethod: makefile`` target needs
+    (``$(ARTIFACTS_DIR)/python/...``). The tree is assembled in a temporary
+    folder inside *output_dir* and then swapped in for ``output_dir/python``,
+    so files left by an earlier build do not survive. Files get mode 0644 and
+    the same fixed 1980-01-01 modification time as the zip entries.
+
+    Args:
+        output_dir: The folder to write ``python/`` into; created if missing.
+        slim: Ship only ``lambda_assume_role`` (see :func:`build_layer`).
+
+    Returns:
+        The report; ``zipped_bytes`` is ``None``.
+
+    Raises:
+        LayerBuildError: As for :func:`build_layer`.
+
+    Example:
+        >>> import os
+        >>> report = build_layer_directory(os.environ["ARTIFACTS_DIR"])  # doctest: +SKIP
+        >>> (report.path / "python" / "lambda_assume_role").is_dir()  # doctest: +SKIP
+        True
+    """
+    target = Path(output_dir)
+    entries, distributions = _collect_entries(slim=slim)
+    target.mkdir(parents=True, exist_ok=True)
+    mtime = time.mktime((*_ZIP_DATE_TIME, 0, 1, -1))
+    staging = Path(tempfile.mkdtemp(prefix=f".{LAYER_ROOT}.", suffix=".tmp", dir=target))
+    unzipped = 0
+    try:
+        for arcname, source in entries:
+            destination = staging.joinpath(*PurePosixPath(arcname).parts[1:])
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            data = source.read_bytes()
+            unzipped += len(data)
+            destination.write_bytes(data)
+            os.chmod(destination, 0o644)  # layer files are world-readable
+            os.utime(destination, (mtime, mtime))
+        # mkdtemp makes the folder private; the layer's python/ must be readable like its files.
+        os.chmod(staging, 0o755)  # noqa: S103
+        _swap_directory(staging, target / LAYER_ROOT)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return LayerReport(
+        path=target,
+        files=len(entries),
+        zipped_bytes=None,
+        unzipped_bytes=unzipped,
+        distributions=distributions,
+        slim=slim,
+    )
+
+
+def _collect_entries(*, slim: bool) -> tuple[list[_Entry], _Distributions]:
+    """List every layer file as ``(archive path, source file)``, sorted by archive path.
+
+    Args:
+        slim: Leave out Powertools and its dependencies.
+
+    Returns:
+        The sorted entries and the ``(name, version)`` of each distribution included.
+
+    Raises:
+        LayerBuildError: See :func:`build_layer`.
+    """
+    sources: dict[str, Path] = {}
+    for arcname, source in _package_entries(_PACKAGE_DIR):
+        _add_entry(sources, arcname, source)
+    distributions: list[tuple[str, str]] = []
+    if not slim:
+        for dist in _runtime_distributions(_ROOT_DISTRIBUTION):
+            distributions.append((_normalise(dist.metadata["Name"]), dist.version))
+            for arcname, source in _distribution_entries(dist):
+                _add_entry(sources, arcname, source)
+    if f"{LAYER_ROOT}/{_PACKAGE_DIR.name}/__init__.py" not in sources:
+        raise LayerBuildError(f"{_PACKAGE_DIR} has no __init__.py")
+    entries = sorted(sources.items())
+    return entries, tuple(sorted(distributions))
+
+
+def _add_entry(sources: dict[str, Path], arcname: str, source: Path) -> None:
+    previous = sources.setdefault(arcname, source)
+    if previous != source:
+        raise LayerBuildError(f"{arcname} comes from both {previous} and {source}")
+
+
+def _package_entries(package_dir: Path) -> Iterator[_Entry]:
+    """Yield this package's ``*.py`` files and ``py.typed``."""
+    for folder, dirnames, filenames in os.walk(package_dir):
+        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")]
+        for filename in filenames:
+            if filename.startswith(".") or not (filename.endswith(".py") or filename == "py.typed"):
+                continue
+            source = Path(folder, filename)
+            relative = source.relative_to(package_dir).as_posix()
+            yield f"{LAYER_ROOT}/{package_dir.name}/{relative}", source
+
+
+def _distribution_entries(dist: importlib.metadata.Distribution) -> Iterator[_Entry]:
+    """Yield the files of an installed distribution that belong in the layer.
+
+    The file list comes from the distribution's ``RECORD``; its ``.dist-info``
+    folder is trimmed to ``METADATA``, ``top_level.txt`` and license files.
+    """
+    name = dist.metadata["Name"]
+    files = dist.files
+    if files is None:
+        raise LayerBuildError(f"{name} {dist.version} has no RECORD: cannot tell its files")
+    for package_path in files:
+        parts = PurePosixPath(package_path.as_posix()).parts
+        if not parts or parts[0] in ("..", "/") or ":" in parts[0]:
+            continue  # scripts and data installed outside site-packages
+        if not _keep_distribution_file(parts):
+            continue
+        if parts[-1].endswith(_NATIVE_SUFFIXES):
+            raise LayerBuildError(
+                f"{name} {dist.version} contains compiled code ({package_path}); "
+                "a layer built from this interpreter would not run in Lambda"
+            )
+        source = Path(str(dist.locate_file(package_path)))
+        if source.is_file():
+            yield f"{LAYER_ROOT}/{'/'.join(parts)}", source
+
+
+def _keep_distribution_file(parts: tuple[str, ...]) -> bool:
+    top, filename = parts[0], parts[-1]
+    if top.endswith(".dist-info"):
+        return (len(parts) == 2 and filename in _KEPT_DIST_INFO_FILES) or (
+            (len(parts) > 2 and parts[1] == "licenses")
+            or filename.upper().startswith(_LICENSE_PREFIXES)
+        )
+    if top.endswith(".data") or top.removesuffix(".py") in _RUNTIME_PROVIDED_TOP_LEVEL:
+        return False
+    if any(part in _SKIPPED_DIRS for part in parts[:-1]):
+        return False
+    return not filename.endswith(_SKIPPED_SUFFIXES)
+
+
+def _runtime_distributions(root: str) -> list[importlib.metadata.Distribution]:
+    """Walk ``Requires-Dist`` from *root*, skipping extras and what the runtime provides.
+
+    Markers are evaluated for the running interpreter, whose installed files
+    are the ones copied. A requirement guarded by ``extra == ...`` is followed
+    only when something asked for that extra (``name[extra]``).
+
+    Returns:
+        The distributions to ship, *root* first, each once.
+
+    Raises:
+        LayerBuildError: A required distribution is not installed.
+    """
+    environment = _marker_environment()
+    found: dict[str, importlib.metadata.Distribution] = {}
+    visited: set[tuple[str, str]] = set()  # (distribution, extra); "" for the base requirements
+    pending: list[tuple[str, frozenset[str], str]] = [(root, frozenset(), "this layer")]
+    while pending:
+        name, extras, wanted_by = pending.pop(0)
+        key = _normalise(name)
+        if key in RUNTIME_PROVIDED_DISTRIBUTIONS:
+            continue
+        dist = found.get(key)
+        if dist is None:
+            try:
+                dist = importlib.metadata.distribution(name)
+            except importlib.metadata.PackageNotFoundError:
+                raise LayerBuildError(
+                    f"{name}, needed by {wanted_by}, is not installed in {sys.prefix}"
+                ) from None
+            found[key] = dist
+        label = f"{dist.metadata['Name']} {dist.version}"
+        for extra in sorted({"", *extras}):
+            if (key, extra) in visited:
+                continue
+            visited.add((key, extra))
+            for requirement in dist.requires or ():
+                parsed = _parse_requirement(requirement, extra, environment)
+                if parsed is not None:
+                    pending.append((*parsed, label))
+    return list(found.values())
+
+
+def _parse_requirement(
+    requirement: str, extra: str, environment: Mapping[str, str]
+) -> tuple[str, frozenset[str]] | None:
+    """Return ``(name, extras)`` of a ``Requires-Dist`` line if it applies, else ``None``.
+
+    Args:
+        requirement: The ``Requires-Dist`` value, e.g. ``foo[bar]>=1; python_version < "3.12"``.
+        extra: ``""`` to select the requirements without an ``extra`` marker,
+            or the (normalised) extra whose requirements to select.
+        environment: The marker variables, as from :func:`_marker_environment`.
+    """
+    spec, _, marker = requirement.partition(";")
+    match = _REQUIREMENT_NAME.match(spec)
+    if match is None:
+        raise LayerBuildError(f"cannot parse requirement {requirement!r}")
+    name, extras_text = match.group(1), match.group(2) or "[]"
+    wanted = frozenset(_normalise(e.strip()) for e in extras_text[1:-1].split(",") if e.strip())
+    marker = marker.strip()
+    uses_extra = re.search(r"\bextra\b", marker) is not None
+    if extra and not uses_extra:
+        return None  # a base requirement, already followed on the "" pass
+    if not marker:
+        return name, wanted
+    try:
+        applies = _evaluate_marker(marker, {**environment, "extra": extra})
+    except ValueError:
+        # A marker this small evaluator does not understand: trust the installer,
+        # which evaluated it for this interpreter, unless it is about an extra not asked for.
+        applies = (bool(extra) or not uses_extra) and _is_installed(name)
+    return (name, wanted) if applies else None
+
+
+def _is_installed(name: str) -> bool:
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _marker_environment() -> dict[str, str]:
+    """The PEP 508 marker variables of the running interpreter."""
+    implementation = sys.implementation.version
+    implementation_version = f"{implementation.major}.{implementation.minor}.{implementation.micro}"
+    if implementation.releaselevel != "final":
+        implementation_version += f"{implementation.releaselevel[0]}{implementation.serial}"
+    return {
+        "os_name": os.name,
+        "sys_platform": sys.platform,
+        "platform_machine": platform.machine(),
+        "platform_python_implementation": platform.python_implementation(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "python_full_version": platform.python_version(),
+        "implementation_name": sys.implementation.name,
+        "implementation_version": implementation_version,
+        "extra": "",
+    }
+
+
+def _evaluate_marker(marker: str, environment: Mapping[str, str]) -> bool:
+    """Evaluate a PEP 508 environment marker.
+
+    Raises:
+        ValueError: The marker cannot be parsed or uses an unknown variable.
+    """
+    tokens = _tokenise_marker(marker)
+    position = 0
+
+    def peek() -> tuple[str, str] | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> tuple[str, str]:
+        nonlocal position
+        token = peek()
+        if token is None:
+            raise ValueError(f"unexpected end of marker {marker!r}")
+        position += 1
+        return token
+
+    def value() -> tuple[str, str]:
+        kind, text = take()
+        if kind == "string":
+            return "", text[1:-1]
+        if kind == "name" and text in environment:
+            return text, environment[text]
+        raise ValueError(f"unexpected {text!r} in marker {marker!r}")
+
+    def atom() -> bool:
+        if peek() == ("paren", "("):
+            take()
+            result = disjunction()
+            if take() != ("paren", ")"):
+                raise ValueError(f"unbalanced parentheses in marker {marker!r}")
+            return result
+        left_name, left = value()
+        kind, op = take()
+        if kind != "op":
+            raise ValueError(f"expected an operator in marker {marker!r}")
+        right_name, right = value()
+        variable = left_name or right_name
+        if variable == "extra":
+            left, right = _normalise(left), _normalise(right)
+        return _compare(left, " ".join(op.split()), right, version=variable in _VERSION_MARKERS)
+
+    def conjunction() -> bool:
+        result = atom()
+        while peek() == ("bool", "and"):
+            take()
+            result = atom() and result
+        return result
+
+    def disjunction() -> bool:
+        result = conjunction()
+        while peek() == ("bool", "or"):
+            take()
+            result = conjunction() or result
+        return result
+
+    result = disjunction()
+    if peek() is not None:
+        raise ValueError(f"trailing text in marker {marker!r}")
+    return result
+
+
+def _tokenise_marker(marker: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(marker):
+        if marker[position:].isspace():
+            break
+        match = _MARKER_TOKEN.match(marker, position)
+        if match is None or match.lastgroup is None:
+            raise ValueError(f"cannot parse marker {marker!r}")
+        tokens.append((match.lastgroup, match.group(match.lastgroup)))
+        position = match.end()
+    return tokens
+
+
+def _compare(left: str, op: str, right: str, *, version: bool) -> bool:
+    if op == "in":
+        return left in right
+    if op == "not in":
+        return left not in right
+    if op == "===":
+        return left == right
+    left_version, right_version = _version_tuple(left), _version_tuple(right)
+    if not version or left_version is None or right_version is None:
+        string_ops: dict[str, Callable[[str, str], bool]] = {
+            "==": str.__eq__,
+            "!=": str.__ne__,
+        }
+        if op not in string_ops:
+            raise ValueError(f"cannot compare {left!r} {op} {right!r}")
+        return string_ops[op](left, right)
+    if op == "~=":
+        prefix = right_version[: max(len(right_version) - 1, 1)]
+        return left_version >= right_version and left_version[: len(prefix)] == prefix
+    width = max(len(left_version), len(right_version))
+    a = left_version + (0,) * (width - len(left_version))
+    b = right_version + (0,) * (width - len(right_version))
+    version_ops: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
+        "==": tuple.__eq__,
+        "!=": tuple.__ne__,
+        "<": tuple.__lt__,
+        "<=": tuple.__le__,
+        ">": tuple.__gt__,
+        ">=": tuple.__ge__,
+    }
+    return version_ops[op](a, b)
+
+
+def _version_tuple(text: str) -> tuple[int, ...] | None:
+    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", text)
+    return tuple(int(p) for p in match.group(1).split(".")) if match else None
+
+
+def _normalise(name: str) -> str:
+    """PEP 503 normalised distribution name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _zip_info(arcname: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(arcname, date_time=_ZIP_DATE_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = _ZIP_CREATE_SYSTEM
+    info.external_attr = _ZIP_FILE_ATTR
+    info.extra = b""
+    return info
+
+
+def _swap_directory(new: Path, destination: Path) -> None:
+    """Replace *destination* with *new*; both are in the same folder."""
+    if not destination.exists() and not destination.is_symlink():
+        os.replace(new, destination)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent))
+    os.replace(destination, old / destination.name)
+    os.replace(new, destination)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

@@ -1,0 +1,186 @@
+r"""Role session names: the STS rule, a sanitiser, and Lambda's default name.
+
+STS accepts a ``RoleSessionName`` of 2-64 characters of ``[\w+=,.@-]`` (ASCII
+``\w``). The session name appears in the assumed-role ARN, in CloudTrail and in
+resource-policy conditions, so a name that identifies *who* assumed the role is
+worth having.
+
+`generate_lambda_session_name` gives the same names as aws-assume-role-lib 2.10
+for ordinary inputs, and unlike it always returns a name STS accepts, whatever
+it is given.
+
+Only the standard library is imported here, and the environment is read when a
+function is called, never at import: under Lambda SnapStart the log stream name
+is absent before the snapshot, and a name computed then would be shared by every
+environment restored from it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import string
+
+__all__ = [
+    "ROLE_SESSION_NAME_PATTERN",
+    "ROLE_SESSION_NAME_RULE",
+    "generate_lambda_session_name",
+    "sanitize_session_name",
+]
+
+ROLE_SESSION_NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+"""What STS accepts as a ``RoleSessionName``; use with ``fullmatch``."""
+
+ROLE_SESSION_NAME_RULE = r"2-64 characters of [\w+=,.@-]"
+"""`ROLE_SESSION_NAME_PATTERN` in words, for error messages."""
+
+_MIN_LENGTH = 2
+_MAX_LENGTH = 64
+# aws-assume-role-lib keeps at least 4 identifier characters: the name (and
+# version) may use up to 59 of the 64, leaving "." plus 4.
+_MAX_PREFIX_LENGTH = 59
+# A timestamp identifier needs %Y%m%d%H%M%S (14 characters) for second precision.
+_MIN_TIMESTAMP_LENGTH = 14
+
+# The characters aws-assume-role-lib replaces (note: "+" is replaced too, although
+# STS allows it, so that names stay identical to the ones it generates).
+_INVALID_RUN = re.compile(r"[^a-zA-Z0-9_=,.@-]+")
+# The execution environment id at the end of the log stream name
+# (YYYY/MM/DD/[<version>]<32 hex digits>). Unicode \w, as aws-assume-role-lib.
+_STREAM_ID = re.compile(r"\w+$")
+_RANDOM_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def sanitize_session_name(value: str) -> str:
+    """Turn any string into a valid role session name.
+
+    Each run of characters outside ``[a-zA-Z0-9_=,.@-]`` becomes one ``_`` (as
+    aws-assume-role-lib does), the result is cut to 64 characters and padded
+    with ``_`` to at least 2, so it always matches `ROLE_SESSION_NAME_PATTERN`.
+
+    Args:
+        value: Any string, e.g. a function name or a user name.
+
+    Returns:
+        A string that STS accepts as a ``RoleSessionName``.
+
+    Example:
+        >>> sanitize_session_name("my function/v1")
+        'my_function_v1'
+        >>> sanitize_session_name("é")
+        '__'
+    """
+    cleaned = _INVALID_RUN.sub("_", value)[:_MAX_LENGTH]
+    return cleaned.ljust(_MIN_LENGTH, "_")
+
+
+def _random_identifier(length: int) -> str:
+    """A random string of lowercase letters and digits, from the OS's CSPRNG."""
+    # Imported here: rarely needed, and it keeps importing this module cheap.
+    import secrets
+
+    return "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(length))
+
+
+def _default_identifier(max_length: int) -> str:
+    """The identifier used when none is given, at most ``max_length`` characters.
+
+    Inside Lambda this is the execution environment id from the log stream name,
+    so each concurrent environment has its own session name. Without it (outside
+    Lambda, or under SnapStart) it is a UTC timestamp if at least 14 characters
+    fit, else a random string.
+    """
+    log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+    match = _STREAM_ID.search(log_stream_name)
+    if match:
+        return match.group()[:max_length]
+    if max_length >= _MIN_TIMESTAMP_LENGTH:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return now.strftime("%Y%m%d%H%M%S%f")[:max_length]
+    return _random_identifier(max_length)
+
+
+def generate_lambda_session_name(
+    function_name: str | None = None,
+    function_version: str | None = None,
+    identifier: str | None = None,
+) -> str:
+    """Generate a role session name that identifies a Lambda function.
+
+    The name is one of ``{function_name}``, ``{function_name}.{identifier}`` or
+    ``{function_name}.{function_version}.{identifier}``, as in
+    aws-assume-role-lib 2.10, and is built by the same rules, in order:
+
+    1. If the function name is longer than 59 characters, the name is the
+       function name cut to 64 characters.
+    2. If the function name plus ``.`` and the version is longer than 59
+       characters, the version is left out and the identifier cut to fit.
+    3. Otherwise the name has the version (unless there is none or it is
+       ``$LATEST``) and the identifier, cut to fit in 64 characters.
+
+    The identifier defaults to the execution environment id: the trailing word
+    of ``AWS_LAMBDA_LOG_STREAM_NAME``, which looks like
+    ``2020/01/31/[$LATEST]3893xmpl7fac4485b47bb75b671a283c``. Without a log
+    stream name it is a UTC timestamp (``%Y%m%d%H%M%S%f``) if at least 14
+    characters of it fit, otherwise a random string.
+
+    Finally characters outside ``[a-zA-Z0-9_=,.@-]`` are replaced with ``_``.
+    Unlike aws-assume-role-lib, the result is then guaranteed to match
+    `ROLE_SESSION_NAME_PATTERN` whatever the inputs (see `sanitize_session_name`).
+
+    The environment is read on every call, never at import, so that under
+    SnapStart each restored environment computes its own name.
+
+    Args:
+        function_name: The function's name; defaults to ``AWS_LAMBDA_FUNCTION_NAME``.
+        function_version: The function's version; defaults to
+            ``AWS_LAMBDA_FUNCTION_VERSION``. ``$LATEST`` counts as no version.
+        identifier: What distinguishes this session; defaults as described above.
+
+    Returns:
+        A valid role session name of at most 64 characters.
+
+    Raises:
+        ValueError: If ``function_name`` is not given and ``AWS_LAMBDA_FUNCTION_NAME``
+            is unset or empty (aws-assume-role-lib raises ``KeyError``).
+
+    Example:
+        >>> generate_lambda_session_name("orders", "7", identifier="3893xmpl7fac")
+        'orders.7.3893xmpl7fac'
+        >>> generate_lambda_session_name("orders", "$LATEST", identifier="abc")
+        'orders.abc'
+    """
+    if not function_name:
+        function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        if not function_name:
+            raise ValueError(
+                "function_name was not given and AWS_LAMBDA_FUNCTION_NAME is not set; "
+                "pass function_name when not running in AWS Lambda"
+            )
+    name_component = str(function_name)
+
+    if not function_version:
+        function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "")
+    if function_version and function_version != "$LATEST":
+        version_component = "." + str(function_version)
+    else:
+        version_component = ""
+
+    def _identifier(max_length: int) -> str:
+        if identifier:
+            return str(identifier)
+        return _default_identifier(max_length)
+
+    if len(name_component) > _MAX_PREFIX_LENGTH:
+        # Fewer than four identifier characters are not worth having.
+        value = name_component[:_MAX_LENGTH]
+    elif len(name_component) + len(version_component) > _MAX_PREFIX_LENGTH:
+        # The version does not fit alongside the identifier: drop it.
+        max_length = _MAX_LENGTH - 1 - len(name_component)
+        value = f"{name_component}.{_identifier(max_length)}"[:_MAX_LENGTH]
+    else:
+        max_length = _MAX_LENGTH - 1 - len(name_component) - len(version_component)
+        value = f"{name_component}{version_component}.{_identifier(max_length)}"[:_MAX_LENGTH]
+
+    return sanitize_session_name(value)

@@ -1,0 +1,135 @@
+"""The full layer, extracted, is importable with nothing but what the Lambda runtime provides.
+
+The check runs in a fresh interpreter started with ``-S`` (no site-packages, so
+neither this virtualenv's Powertools nor the editable install of this project
+are visible) and a PYTHONPATH holding only the extracted ``python/`` folder and
+a folder of links to what the Lambda runtime ships (boto3, botocore and their
+dependencies). If the layer missed a file Powertools needs, the import fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lambda_assume_role.layer import build_layer
+
+# What the Lambda Python runtime provides: import name -> required to run the check.
+RUNTIME_MODULES = {
+    "boto3": True,
+    "botocore": True,
+    "s3transfer": True,
+    "jmespath": True,
+    "dateutil": True,
+    "urllib3": True,
+    "six": False,
+    "certifi": False,
+}
+
+CHECK = r"""
+import importlib.metadata, json, sys
+
+import lambda_assume_role
+import aws_lambda_powertools
+from aws_lambda_powertools import Logger
+import typing_extensions
+import boto3
+
+Logger(service="x")
+print(json.dumps({
+    "no_site": sys.flags.no_site,
+    "site_loaded": "site" in sys.modules,
+    "path": sys.path,
+    "lambda_assume_role": lambda_assume_role.__file__,
+    "aws_lambda_powertools": aws_lambda_powertools.__file__,
+    "typing_extensions": typing_extensions.__file__,
+    "boto3": boto3.__file__,
+    "powertools_version": aws_lambda_powertools.__version__,
+    "powertools_metadata_version": importlib.metadata.version("aws-lambda-powertools"),
+    "powertools_dist": str(
+        importlib.metadata.distribution("aws-lambda-powertools").locate_file("")
+    ),
+}))
+"""
+
+
+def _link_runtime_modules(target: Path) -> None:
+    """Link (or copy) each runtime-provided top-level module into *target*."""
+    target.mkdir()
+    for name, required in RUNTIME_MODULES.items():
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            if required:
+                pytest.fail(f"{name} is not installed; cannot emulate the Lambda runtime")
+            continue
+        if spec.submodule_search_locations:
+            source = Path(next(iter(spec.submodule_search_locations)))
+        elif spec.origin:
+            source = Path(spec.origin)
+        else:  # pragma: no cover - namespace packages or built-ins
+            continue
+        link = target / source.name
+        try:
+            link.symlink_to(source, target_is_directory=source.is_dir())
+        except OSError:  # no symlinks (Windows without privileges): copy instead
+            if source.is_dir():
+                shutil.copytree(source, link, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, link)
+
+
+def _inside(path: str, folder: Path) -> bool:
+    return Path(path).resolve().is_relative_to(folder.resolve())
+
+
+def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> None:
+    report = build_layer(tmp_path / "layer.zip")
+    opt = tmp_path / "opt"
+    with zipfile.ZipFile(report.path) as archive:
+        archive.extractall(opt)
+    layer_python = opt / "python"
+    runtime = tmp_path / "runtime"
+    _link_runtime_modules(runtime)
+    assert not (runtime / "aws_lambda_powertools").exists()
+
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(layer_python), str(runtime)]),
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    if "SYSTEMROOT" in os.environ:  # pragma: no cover - Windows needs it to start Python
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    flags = ["-S", "-s", "-B"]
+    if sys.version_info >= (3, 11):
+        flags.append("-P")  # do not put the working directory on sys.path
+    result = subprocess.run(
+        [sys.executable, *flags, "-c", CHECK],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert seen["no_site"] == 1
+    assert not seen["site_loaded"]
+    assert not [p for p in seen["path"] if "site-packages" in p and not _inside(p, tmp_path)]
+    assert _inside(seen["lambda_assume_role"], layer_python)
+    assert _inside(seen["aws_lambda_powertools"], layer_python)
+    assert _inside(seen["typing_extensions"], layer_python)
+    assert not _inside(seen["boto3"], layer_python)
+    # The trimmed .dist-info (METADATA only) is still found by importlib.metadata.
+    assert seen["powertools_metadata_version"] == seen["powertools_version"]
+    assert _inside(seen["powertools_dist"], layer_python)

@@ -1,0 +1,467 @@
+"""The Lambda layer builder: layout, trimming, reproducibility and sizes."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import lambda_assume_role
+from lambda_assume_role import layer
+from lambda_assume_role.layer import (
+    LayerBuildError,
+    LayerReport,
+    build_layer,
+    build_layer_directory,
+)
+
+PACKAGE_DIR = Path(lambda_assume_role.__file__).parent
+RUNTIME_TOP_LEVEL = {"boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six", "jmespath"}
+RUNTIME_DISTRIBUTIONS = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "python-dateutil",
+    "urllib3",
+    "six",
+    "jmespath",
+}
+DROPPED_DIST_INFO = {"RECORD", "INSTALLER", "WHEEL", "direct_url.json", "REQUESTED"}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _top_level_names(names: list[str]) -> set[str]:
+    """Import names (and dist-info distribution names) directly under python/."""
+    tops: set[str] = set()
+    for name in names:
+        top = name.split("/")[1]
+        if top.endswith(".dist-info"):
+            top = top[: -len(".dist-info")].rsplit("-", 1)[0]
+        tops.add(top.removesuffix(".py"))
+    return tops
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, LayerReport]]:
+    out = tmp_path_factory.mktemp("layers")
+    return {
+        "full": (out / "full.zip", build_layer(out / "full.zip")),
+        "slim": (out / "slim.zip", build_layer(out / "slim.zip", slim=True)),
+    }
+
+
+@pytest.fixture(params=["full", "slim"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+
+def test_every_entry_is_under_python(built: dict[str, tuple[Path, LayerReport]], kind: str) -> None:
+    names = _names(built[kind][0])
+    assert names
+    assert all(name.startswith("python/") for name in names)
+    assert not [name for name in names if name.endswith("/")], "no directory entries"
+
+
+def test_package_is_included_with_marker_file(
+    built: dict[str, tuple[Path, LayerReport]], kind: str
+) -> None:
+    names = set(_names(built[kind][0]))
+    assert "python/lambda_assume_role/__init__.py" in names
+    assert "python/lambda_assume_role/py.typed" in names
+    on_disk = {
+        f"python/lambda_assume_role/{p.relative_to(PACKAGE_DIR).as_posix()}"
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and (p.suffix == ".py" or p.name == "py.typed")
+    }
+    packaged = {n for n in names if n.startswith("python/lambda_assume_role/")}
+    assert packaged == on_disk
+
+
+def test_no_bytecode_stubs_or_tests(built: dict[str, tuple[Path, LayerReport]], kind: str) -> None:
+    for name in _names(built[kind][0]):
+        parts = name.split("/")
+        assert "__pycache__" not in parts, name
+        assert not name.endswith((".pyc", ".pyo", ".pyi")), name
+        assert not {"tests", "test"} & set(parts[:-1]), name
+
+
+def test_runtime_provided_packages_are_left_out(
+    built: dict[str, tuple[Path, LayerReport]], kind: str
+) -> None:
+    path, report = built[kind]
+    tops = _top_level_names(_names(path))
+    assert not tops & RUNTIME_TOP_LEVEL
+    assert not {_normalise(t) for t in tops} & RUNTIME_DISTRIBUTIONS
+    assert not {name for name, _ in report.distributions} & RUNTIME_DISTRIBUTIONS
+
+
+def test_full_layer_ships_powertools_and_typing_extensions(
+    built: dict[str, tuple[Path, LayerReport]],
+) -> None:
+    path, report = built["full"]
+    names = set(_names(path))
+    assert "python/aws_lambda_powertools/__init__.py" in names
+    assert "python/aws_lambda_powertools/logging/logger.py" in names
+    assert "python/aws_lambda_powertools/py.typed" in names
+    assert "python/typing_extensions.py" in names
+    versions = dict(report.distributions)
+    assert versions["aws-lambda-powertools"] == importlib.metadata.version("aws-lambda-powertools")
+    assert versions["typing-extensions"] == importlib.metadata.version("typing-extensions")
+    assert [name for name, _ in report.distributions] == sorted(versions)
+    assert not report.slim
+
+
+def test_slim_layer_has_only_the_package(built: dict[str, tuple[Path, LayerReport]]) -> None:
+    path, report = built["slim"]
+    tops = _top_level_names(_names(path))
+    assert tops == {"lambda_assume_role"}
+    assert report.distributions == ()
+    assert report.slim
+
+
+def test_dist_info_is_trimmed_but_discoverable(
+    built: dict[str, tuple[Path, LayerReport]], tmp_path: Path
+) -> None:
+    path, report = built["full"]
+    names = _names(path)
+    dist_infos = {n.split("/")[1] for n in names if n.split("/")[1].endswith(".dist-info")}
+    assert len(dist_infos) == len(report.distributions)
+    for dist_info in dist_infos:
+        files = [n.split("/", 2)[2] for n in names if n.split("/")[1] == dist_info]
+        assert "METADATA" in files
+        assert not DROPPED_DIST_INFO & {f.rsplit("/", 1)[-1] for f in files}
+        assert any("LICEN" in f.upper() for f in files), f"{dist_info} lost its license"
+    # importlib.metadata still finds the distributions from METADATA alone.
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path)
+    found = {
+        _normalise(d.metadata["Name"]): d.version
+        for d in importlib.metadata.distributions(path=[str(tmp_path / "python")])
+    }
+    assert found == dict(report.distributions)
+
+
+# --- reproducibility -------------------------------------------------------------------------
+
+
+def test_rebuild_is_byte_identical(tmp_path: Path, kind: str) -> None:
+    slim = kind == "slim"
+    first = build_layer(tmp_path / "a.zip", slim=slim)
+    second = build_layer(tmp_path / "b.zip", slim=slim)
+    assert _sha256(first.path) == _sha256(second.path)
+    again = build_layer(tmp_path / "a.zip", slim=slim)  # over an existing file
+    assert _sha256(again.path) == _sha256(second.path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "b.zip"], "no temp files left"
+
+
+def test_entries_are_normalised(built: dict[str, tuple[Path, LayerReport]], kind: str) -> None:
+    with zipfile.ZipFile(built[kind][0]) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(names)
+    assert len(set(names)) == len(names)
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert info.create_system == 3
+        assert stat.S_IMODE(info.external_attr >> 16) == 0o644
+        assert stat.S_ISREG(info.external_attr >> 16)
+        assert info.extra == b""
+        assert info.comment == b""
+
+
+# --- sizes and the report --------------------------------------------------------------------
+
+
+def test_report_matches_the_zip(built: dict[str, tuple[Path, LayerReport]], kind: str) -> None:
+    path, report = built[kind]
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    assert report.path == path
+    assert report.files == len(infos)
+    assert report.zipped_bytes == path.stat().st_size
+    assert report.unzipped_bytes == sum(info.file_size for info in infos)
+
+
+def test_slim_layer_is_small(built: dict[str, tuple[Path, LayerReport]]) -> None:
+    report = built["slim"][1]
+    assert report.zipped_bytes is not None
+    assert report.zipped_bytes < 100_000
+
+
+def test_full_layer_is_within_lambda_limits(built: dict[str, tuple[Path, LayerReport]]) -> None:
+    report = built["full"][1]
+    assert report.zipped_bytes is not None
+    assert report.zipped_bytes < 50 * 1024 * 1024
+    assert report.unzipped_bytes < 250 * 1024 * 1024
+    assert report.zipped_bytes > built["slim"][1].unzipped_bytes  # it really holds Powertools
+
+
+def test_summary_uses_human_units() -> None:
+    report = LayerReport(Path("dist/layer.zip"), 41, 39_117, 155_648, (), slim=True)
+    assert report.summary() == "layer.zip: 41 files, 38.2 KB zipped, 152.0 KB unzipped (slim)"
+    full = LayerReport(
+        Path("layer.zip"), 354, 1_058_266, 3_776_435, (("aws-lambda-powertools", "3.37.0"),)
+    )
+    assert full.summary() == (
+        "layer.zip: 354 files, 1.0 MB zipped, 3.6 MB unzipped (aws-lambda-powertools 3.37.0)"
+    )
+    folder = LayerReport(Path("artifacts"), 3, None, 900, (), slim=True)
+    assert folder.summary() == "artifacts: 3 files, 900 B unzipped (slim)"
+
+
+def test_summary_of_real_builds(built: dict[str, tuple[Path, LayerReport]]) -> None:
+    assert built["slim"][1].summary().startswith("slim.zip: ")
+    assert built["slim"][1].summary().endswith(" unzipped (slim)")
+    assert "aws-lambda-powertools" in built["full"][1].summary()
+
+
+# --- directory form --------------------------------------------------------------------------
+
+
+def test_directory_form_matches_the_zip(
+    built: dict[str, tuple[Path, LayerReport]], kind: str, tmp_path: Path
+) -> None:
+    path, zipped = built[kind]
+    report = build_layer_directory(tmp_path / "artifacts", slim=kind == "slim")
+    root = tmp_path / "artifacts"
+    on_disk = {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+    }
+    assert on_disk == _contents(path)
+    assert report.path == root
+    assert report.zipped_bytes is None
+    assert report.files == zipped.files
+    assert report.unzipped_bytes == zipped.unzipped_bytes
+    assert report.distributions == zipped.distributions
+    for file in root.rglob("*"):
+        if file.is_file():
+            assert stat.S_IMODE(file.stat().st_mode) == 0o644
+
+
+def test_directory_rebuild_replaces_python_only(tmp_path: Path) -> None:
+    (tmp_path / "python" / "stale").mkdir(parents=True)
+    (tmp_path / "python" / "stale" / "old.py").write_text("x = 1\n")
+    (tmp_path / "Makefile").write_text("keep me\n")
+    build_layer_directory(tmp_path, slim=True)
+    assert not (tmp_path / "python" / "stale").exists()
+    assert (tmp_path / "python" / "lambda_assume_role" / "__init__.py").is_file()
+    assert (tmp_path / "Makefile").read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile", "python"]
+
+
+def test_directory_is_created(tmp_path: Path) -> None:
+    report = build_layer_directory(tmp_path / "a" / "b", slim=True)
+    assert (report.path / "python" / "lambda_assume_role" / "py.typed").is_file()
+
+
+# --- atomicity and errors --------------------------------------------------------------------
+
+
+def test_failed_build_keeps_the_previous_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "layer.zip"
+    target.write_bytes(b"previous")
+    calls = 0
+    real = layer._zip_info
+
+    def failing(arcname: str) -> zipfile.ZipInfo:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise OSError("disk full")
+        return real(arcname)
+
+    monkeypatch.setattr(layer, "_zip_info", failing)
+    with pytest.raises(OSError, match="disk full"):
+        build_layer(target, slim=True)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["layer.zip"]
+
+
+def _fake_distribution(
+    site: Path, name: str, files: dict[str, str], requires: tuple[str, ...] = ()
+) -> None:
+    dist_info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    metadata = [f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"]
+    metadata += [f"Requires-Dist: {r}\n" for r in requires]
+    all_files = {
+        **files,
+        f"{dist_info.name}/METADATA": "".join(metadata),
+        f"{dist_info.name}/INSTALLER": "pip\n",
+        f"{dist_info.name}/WHEEL": "Wheel-Version: 1.0\n",
+        f"{dist_info.name}/REQUESTED": "",
+        f"{dist_info.name}/direct_url.json": "{}",
+        f"{dist_info.name}/top_level.txt": f"{name.replace('-', '_')}\n",
+        f"{dist_info.name}/LICENSE.txt": "MIT\n",
+    }
+    for relative, text in all_files.items():
+        file = site / relative
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+    record = [f"{relative},," for relative in all_files]
+    record += [f"{dist_info.name}/RECORD,,", "../../../bin/fake-script,,"]
+    (dist_info / "RECORD").write_text("\n".join(record) + "\n")
+
+
+@pytest.fixture
+def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_distribution_files_are_filtered(fake_site: Path) -> None:
+    _fake_distribution(
+        fake_site,
+        "fake-pkg",
+        {
+            "fake_pkg/__init__.py": "",
+            "fake_pkg/core.py": "x = 1\n",
+            "fake_pkg/core.pyi": "x: int\n",
+            "fake_pkg/py.typed": "",
+            "fake_pkg/data/schema.json": "{}",
+            "fake_pkg/__pycache__/core.cpython-311.pyc": "",
+            "fake_pkg/tests/test_core.py": "",
+            "fake_pkg/test/helper.py": "",
+            "fake-pkg.pth": "",
+        },
+    )
+    dist = importlib.metadata.distribution("fake-pkg")
+    entries = dict(layer._distribution_entries(dist))
+    assert sorted(entries) == [
+        "python/fake_pkg-1.0.dist-info/LICENSE.txt",
+        "python/fake_pkg-1.0.dist-info/METADATA",
+        "python/fake_pkg-1.0.dist-info/top_level.txt",
+        "python/fake_pkg/__init__.py",
+        "python/fake_pkg/core.py",
+        "python/fake_pkg/data/schema.json",
+        "python/fake_pkg/py.typed",
+    ]
+    assert entries["python/fake_pkg/core.py"] == fake_site / "fake_pkg" / "core.py"
+
+
+def test_compiled_code_is_refused(fake_site: Path) -> None:
+    _fake_distribution(fake_site, "fake-native", {"fake_native/_speedups.so": ""})
+    dist = importlib.metadata.distribution("fake-native")
+    with pytest.raises(LayerBuildError, match="compiled code"):
+        list(layer._distribution_entries(dist))
+
+
+def test_requirements_walk_skips_extras_markers_and_runtime(fake_site: Path) -> None:
+    _fake_distribution(
+        fake_site,
+        "fake-root",
+        {"fake_root/__init__.py": ""},
+        requires=(
+            "fake-dep>=1.0",
+            "boto3>=1.34",
+            "jmespath<2.0.0,>=1.0.1",
+            "fake-missing-optional; extra == 'all'",
+            'fake-missing-old; python_version < "3.0"',
+            f'fake-new; python_version >= "3.8" and os_name == "{os.name}"',
+        ),
+    )
+    _fake_distribution(
+        fake_site,
+        "fake-dep",
+        {"fake_dep.py": ""},
+        requires=("fake-root", "fake-extra-dep; extra == 'speed'"),
+    )
+    _fake_distribution(fake_site, "fake-new", {"fake_new.py": ""}, requires=("fake-dep[speed]",))
+    _fake_distribution(fake_site, "fake-extra-dep", {"fake_extra_dep.py": ""})
+    found = [d.metadata["Name"] for d in layer._runtime_distributions("fake-root")]
+    assert found == ["fake-root", "fake-dep", "fake-new", "fake-extra-dep"]
+
+
+def test_missing_requirement_is_an_error(fake_site: Path) -> None:
+    _fake_distribution(
+        fake_site, "fake-broken", {"fake_broken.py": ""}, requires=("fake-not-installed",)
+    )
+    with pytest.raises(LayerBuildError, match=r"fake-not-installed, needed by fake-broken 1\.0"):
+        layer._runtime_distributions("fake-broken")
+
+
+@pytest.mark.parametrize(
+    ("marker", "extra", "expected"),
+    [
+        ('python_version >= "3.8"', "", True),
+        ('python_version < "3.8"', "", False),
+        (f'python_version == "{sys.version_info.major}.{sys.version_info.minor}"', "", True),
+        ('python_full_version ~= "3.0"', "", True),
+        ('sys_platform == "definitely-not-a-platform"', "", False),
+        ('sys_platform != "definitely-not-a-platform"', "", True),
+        ('"linux" in sys_platform or sys_platform not in "linux"', "", True),
+        ('(python_version < "3" or os_name == "nope") and python_version > "3"', "", False),
+        ("extra == 'all'", "", False),
+        ("extra == 'all'", "all", True),
+        ('extra == "Data_Masking"', "data-masking", True),
+        ("python_version >= '3.8' and extra == 'jwt'", "jwt", True),
+    ],
+)
+def test_marker_evaluation(marker: str, extra: str, expected: bool) -> None:
+    environment = layer._marker_environment()
+    assert layer._evaluate_marker(marker, {**environment, "extra": extra}) is expected
+
+
+@pytest.mark.parametrize("marker", ["python_version >=", "(os_name == 'posix'", "bogus == '1'"])
+def test_malformed_markers_are_reported(marker: str) -> None:
+    with pytest.raises(ValueError, match="marker"):
+        layer._evaluate_marker(marker, layer._marker_environment())
+
+
+@pytest.mark.parametrize(
+    ("requirement", "extra", "expected"),
+    [
+        ("typing-extensions>=4.11", "", ("typing-extensions", frozenset())),
+        ("Foo_Bar[Speed, jwt] (>=1.0)", "", ("Foo_Bar", frozenset({"speed", "jwt"}))),
+        ("typing-extensions>=4.11", "all", None),  # base requirements are not repeated per extra
+        ("pydantic<3; extra == 'parser'", "", None),
+        ("pydantic<3; extra == 'parser'", "parser", ("pydantic", frozenset())),
+        ("pydantic<3; extra == 'parser'", "all", None),
+        # A marker the evaluator does not know: trust what the installer put in place.
+        ('typing-extensions; unknown_variable == "1"', "", ("typing-extensions", frozenset())),
+        ('fake-not-installed; unknown_variable == "1"', "", None),
+    ],
+)
+def test_requirement_selection(
+    requirement: str, extra: str, expected: tuple[str, frozenset[str]] | None
+) -> None:
+    environment = layer._marker_environment()
+    assert layer._parse_requirement(requirement, extra, environment) == expected
+
+
+def test_zip_parent_folders_are_created(tmp_path: Path) -> None:
+    report = build_layer(tmp_path / "dist" / "layers" / "slim.zip", slim=True)
+    assert zipfile.is_zipfile(report.path)
