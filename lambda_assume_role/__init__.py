@@ -11,6 +11,7 @@ needs it.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from lambda_assume_role.registry import SessionRegistry
 
 __version__ = "0.1.0"
+
+# Registered now, not on first use, so that Powertools'
+# copy_config_to_registered_loggers() finds it at module scope.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AUTOMATIC_ROLE_SESSION_NAME",

@@ -65,8 +65,8 @@ def inject_session(
         A decorator for sync or async handlers, functions or methods.
 
     Raises:
-        InvalidParameterError: At decoration time, for a static role with bad
-            parameters, so the function fails its init with a clear message.
+        InvalidParameterError: At once, for a static role with bad parameters,
+            so the function fails its init with a clear message.
 
     Example:
         >>> @inject_session("arn:aws:iam::123456789012:role/Reader")
@@ -74,9 +74,10 @@ def inject_session(
         ...     return session.client("s3").list_buckets()
     """
 
+    resolve = _resolver(role, _choose_registry(registry, parent), assume_role_kwargs, None)
+
     def decorator(handler: Callable[..., R]) -> Callable[..., R]:
-        chosen = _choose_registry(registry, parent)
-        return _inject(handler, name, _resolver(role, chosen, assume_role_kwargs, None))
+        return _inject(handler, name, resolve)
 
     return decorator
 
@@ -114,10 +115,10 @@ def inject_client(
         ...     return ddb.list_tables()
     """
     client_options = {"service_name": service_name, "region_name": region_name, "config": config}
+    chosen = _choose_registry(registry, parent)
+    resolve = _resolver(role, chosen, assume_role_kwargs, client_options)
 
     def decorator(handler: Callable[..., R]) -> Callable[..., R]:
-        chosen = _choose_registry(registry, parent)
-        resolve = _resolver(role, chosen, assume_role_kwargs, client_options)
         return _inject(handler, name or service_name, resolve)
 
     return decorator

@@ -87,15 +87,17 @@ def _default_identifier(max_length: int) -> str:
     """The identifier used when none is given, at most ``max_length`` characters.
 
     Inside Lambda this is the execution environment id from the log stream name,
-    so each concurrent environment has its own session name. Without it (outside
-    Lambda, or under SnapStart) it is a UTC timestamp if at least 14 characters
-    fit, else a random string.
+    so each concurrent environment has its own session name. Without it, it is a
+    UTC timestamp if at least 14 characters fit, else a random string; under
+    SnapStart (where the log stream name is absent) it is always random, because
+    many environments restored in the same second would share a timestamp.
     """
     log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
     match = _STREAM_ID.search(log_stream_name)
     if match:
         return match.group()[:max_length]
-    if max_length >= _MIN_TIMESTAMP_LENGTH:
+    snap_start = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
+    if max_length >= _MIN_TIMESTAMP_LENGTH and not snap_start:
         now = datetime.datetime.now(datetime.timezone.utc)
         return now.strftime("%Y%m%d%H%M%S%f")[:max_length]
     return _random_identifier(max_length)
@@ -123,7 +125,9 @@ def generate_lambda_session_name(
     of ``AWS_LAMBDA_LOG_STREAM_NAME``, which looks like
     ``2020/01/31/[$LATEST]3893xmpl7fac4485b47bb75b671a283c``. Without a log
     stream name it is a UTC timestamp (``%Y%m%d%H%M%S%f``) if at least 14
-    characters of it fit, otherwise a random string.
+    characters of it fit, otherwise a random string; under SnapStart
+    (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``) it is always random, so
+    environments restored from one snapshot get different names.
 
     Finally characters outside ``[a-zA-Z0-9_=,.@-]`` are replaced with ``_``.
     Unlike aws-assume-role-lib, the result is then guaranteed to match

@@ -29,8 +29,8 @@ def test_json_output_is_credential_process_format(
     assert document["AccessKeyId"].startswith("ASIA")
     assert document["SecretAccessKey"]
     assert document["SessionToken"]
-    expiration = datetime.datetime.strptime(document["Expiration"], "%Y-%m-%dT%H:%M:%SZ")
-    assert expiration > datetime.datetime.utcnow()  # noqa: DTZ003 (naive UTC, as printed)
+    expiration = datetime.datetime.strptime(document["Expiration"], "%Y-%m-%dT%H:%M:%S%z")
+    assert expiration > datetime.datetime.now(datetime.timezone.utc)
     (call,) = requests_log.matching("AssumeRole")
     assert call.params["RoleSessionName"] == "cli"
     assert call.params["DurationSeconds"] == "900"

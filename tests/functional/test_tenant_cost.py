@@ -21,8 +21,11 @@ def tenant_role(n: int) -> str:
 
 
 def test_models_are_read_from_disk_once_for_many_tenants(
-    parent: boto3.Session, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, moto_server: Any, tmp_path: Any
 ) -> None:
+    # A data path of its own gives this test a fresh process-wide loader.
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    parent = boto3.Session()
     reads: Counter[str] = Counter()
     original = botocore.loaders.JSONFileLoader.load_file
 

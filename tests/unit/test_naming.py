@@ -345,9 +345,7 @@ def test_always_valid_property(
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(function_name=_ENV_TEXT.filter(bool), log_stream=st.none() | _ENV_TEXT)
-def test_always_valid_property_from_environment(
-    function_name: str, log_stream: str | None
-) -> None:
+def test_always_valid_property_from_environment(function_name: str, log_stream: str | None) -> None:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_LAMBDA_FUNCTION_NAME", function_name)
         if log_stream is None:
