@@ -8,6 +8,7 @@ goes to a moto server on 127.0.0.1 through ``AWS_ENDPOINT_URL``.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib.metadata
 import json
@@ -15,6 +16,7 @@ import logging
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,6 +88,7 @@ def isolate_aws_environment() -> Path:
         if name.startswith(_AWS_PREFIXES):
             del os.environ[name]
     directory = Path(tempfile.mkdtemp(prefix="bench-aws-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
     for filename in ("config", "credentials"):
         (directory / filename).touch()
     os.environ.update(
@@ -153,14 +156,21 @@ def assume(
 
         return assume_role(parent, arn, RoleSessionName=session_name, DurationSeconds=duration)
     if library == "aws-assume-role-lib":
-        from aws_assume_role_lib import assume_role as aarl_assume_role
+        from aws_assume_role_lib.aws_assume_role_lib import assume_role as aarl_assume_role
 
+        # Its annotations say `int`, but it treats None as "not given", as ours does.
         session: boto3.Session = aarl_assume_role(
-            parent, arn, RoleSessionName=session_name, DurationSeconds=duration
+            parent,
+            arn,
+            RoleSessionName=session_name,
+            DurationSeconds=duration,  # type: ignore[arg-type]
         )
         return session
     if library == "boto3-refresh-session":
-        from boto3_refresh_session import AssumeRoleConfig, RefreshableSession
+        from boto3_refresh_session import (  # type: ignore[import-untyped]
+            AssumeRoleConfig,
+            RefreshableSession,
+        )
 
         config = AssumeRoleConfig(RoleArn=arn, RoleSessionName=session_name)
         if duration is not None:

@@ -43,7 +43,6 @@ SIZES = (1, 10, 100, 1000)
 #: own data loader (~12-20 MB and ~70-200 ms per tenant), so 1000 of them would take
 #: 10-20 GB and minutes; they stop at 100.
 MAX_TENANTS = {"ours": 1000, "aws-assume-role-lib": 100, "boto3-refresh-session": 100}
-FLOOR_SAMPLES = 200
 
 TARGET_FLOOR_RATIO = 1.5
 TARGET_SPEEDUP = 8.0
@@ -54,6 +53,8 @@ class SizeResult(TypedDict):
     n: int
     median_ms: float
     p99_ms: float
+    assume_median_ms: float
+    client_median_ms: float
     rss_mb_per_tenant: float
 
 
@@ -68,13 +69,21 @@ class WorkerResult(TypedDict):
 
 
 def measure(library: str) -> WorkerResult:
-    """Measure one library in this process (called in a fresh worker process)."""
+    """Measure one library in this process (called in a fresh worker process).
+
+    In ours' process, each tenant is followed by one floor sample (one more s3 client on
+    the plain parent session, then dropped), so that the two are timed under the same
+    conditions: the same heap size, garbage collector and machine load.
+    """
     server = start_moto()
     preload(library)
     import boto3
 
     parent = boto3.Session()
     parent.get_credentials()  # resolve the parent's credentials before measuring
+    with_floor = library == "ours"
+    if with_floor:
+        parent.client("s3")  # the plain session's first s3 client parses the model
 
     alive: list[tuple[Any, Any]] = []
     before = rss_mb()
@@ -86,32 +95,37 @@ def measure(library: str) -> WorkerResult:
 
     sizes: list[SizeResult] = []
     samples: list[float] = []
+    assume_samples: list[float] = []
+    floor: list[float] = []
     for i in range(MAX_TENANTS[library]):
         started = time.perf_counter()
         session = assume(library, parent, role_arn(f"tenant-{i:04d}"))
+        assumed = time.perf_counter()
         client = session.client("s3")
-        samples.append((time.perf_counter() - started) * 1000)
+        done = time.perf_counter()
+        samples.append((done - started) * 1000)
+        assume_samples.append((assumed - started) * 1000)
         alive.append((session, client))
+        if with_floor:
+            started = time.perf_counter()
+            parent.client("s3")
+            floor.append((time.perf_counter() - started) * 1000)
         if len(samples) in SIZES:
             sizes.append(
                 {
                     "n": len(samples),
                     "median_ms": median(samples),
                     "p99_ms": p99(samples),
+                    "assume_median_ms": median(assume_samples),
+                    "client_median_ms": median(
+                        [total - part for total, part in zip(samples, assume_samples, strict=True)]
+                    ),
                     "rss_mb_per_tenant": (rss_mb() - baseline) / len(samples),
                 }
             )
 
-    floor_ms = floor_p99_ms = None
-    if library == "ours":
-        parent.client("s3")  # the plain session's first s3 client parses the model
-        floor: list[float] = []
-        for _ in range(FLOOR_SAMPLES):
-            started = time.perf_counter()
-            parent.client("s3")
-            floor.append((time.perf_counter() - started) * 1000)
-        floor_ms, floor_p99_ms = median(floor), p99(floor)
-
+    floor_ms = median(floor) if floor else None
+    floor_p99_ms = p99(floor) if floor else None
     return {
         "library": library,
         "warmup_ms": warmup_ms,
@@ -194,6 +208,19 @@ def report(results: dict[str, WorkerResult]) -> str:
         ],
     )
 
+    breakdown = markdown_table(
+        ["library", "N", "median ms in assume()", "median ms in first client('s3')"],
+        [
+            [
+                LABELS[library],
+                results[library]["sizes"][-1]["n"],
+                f"{results[library]['sizes'][-1]['assume_median_ms']:.2f}",
+                f"{results[library]['sizes'][-1]['client_median_ms']:.2f}",
+            ]
+            for library in LIBRARIES
+        ],
+    )
+
     largest = ours["sizes"][-1]
     aarl = results["aws-assume-role-lib"]["sizes"]
     common = max(set(ours_by_n) & {size["n"] for size in aarl})
@@ -222,7 +249,8 @@ def report(results: dict[str, WorkerResult]) -> str:
     )
 
     floor_text = (
-        f"{floor:.2f} ms median, {ours['floor_p99_ms']:.2f} ms p99 over {FLOOR_SAMPLES} clients"
+        f"{floor:.2f} ms median, {ours['floor_p99_ms']:.2f} ms p99 over "
+        f"{MAX_TENANTS['ours']} clients, one timed right after each of ours' tenants"
         if floor
         else "not measured"
     )
@@ -234,12 +262,14 @@ def report(results: dict[str, WorkerResult]) -> str:
             "before any API call. N tenants are created one after another in one fresh "
             "process per library and all stay alive; RSS growth is measured after a warm-up "
             "tenant and divided by N (MB = 2^20 bytes). boto3-refresh-session is used as "
-            "its documentation shows: `RefreshableSession(method='sts', "
+            "its API docs show: `RefreshableSession(method='sts', "
             "assume_role_kwargs=AssumeRoleConfig(RoleArn=...))`, clients through its "
             "per-session client cache.",
             f"**Floor** (one more s3 client on a plain `boto3.Session` that already has "
-            f"one, same process as ours): {floor_text}.",
+            f"one, in ours' process): {floor_text}.",
             tenants,
+            "Where a new tenant's time goes (largest N of each library):",
+            breakdown,
             "**One-time warm-up** (the first tenant of the process, not counted above; "
             "API calls = requests moto received during the whole run, expected 0):",
             warmup,

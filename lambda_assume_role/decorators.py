@@ -143,22 +143,25 @@ def _resolver(
     client_options: Mapping[str, Any] | None,
 ) -> _Resolve:
     """Build ``(event, context) -> session or client`` for a role source."""
+    from lambda_assume_role.registry import alias_for
+
     static_kwargs = dict(assume_role_kwargs)
 
-    def fetch(arn: str, kwargs: Mapping[str, Any]) -> Any:
+    def fetch(arn: str, kwargs: Mapping[str, Any], alias: Any) -> Any:
+        entry = registry._entry(arn, kwargs, alias)
         if client_options is None:
-            return registry.session(arn, **kwargs)
-        return registry.client(
-            arn,
+            return entry.session
+        return registry._client(
+            entry,
             client_options["service_name"],
-            region_name=client_options["region_name"],
-            config=client_options["config"],
-            **kwargs,
+            client_options["region_name"],
+            client_options["config"],
         )
 
     if isinstance(role, str):
         _validate_static(role, static_kwargs)
-        return lambda event, context: fetch(role, static_kwargs)
+        static_alias = alias_for(role, static_kwargs)
+        return lambda event, context: fetch(role, static_kwargs, static_alias)
     if not callable(role):
         raise TypeError(
             f"role must be a role ARN or a callable (event, context); got {type(role).__name__}"
@@ -179,7 +182,7 @@ def _resolver(
                 f"got {type(value).__name__}"
             )
         try:
-            return fetch(arn, kwargs)
+            return fetch(arn, kwargs, alias_for(arn, kwargs))
         except ValueError as error:
             raise _per_event_error(source, error) from None
 
@@ -223,7 +226,10 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> R:
-        kwargs[name] = resolve(*_event_and_context(args, kwargs))
+        if len(args) >= 2:  # the usual handler(event, context): skip a call
+            kwargs[name] = resolve(args[-2], args[-1])
+        else:
+            kwargs[name] = resolve(*_event_and_context(args, kwargs))
         return handler(*args, **kwargs)
 
     return wrapper

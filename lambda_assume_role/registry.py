@@ -28,11 +28,14 @@ if TYPE_CHECKING:
 
     from lambda_assume_role.assume import AssumedRoleSession
 
-__all__ = ["SessionRegistry", "default_registry", "registry_for"]
+__all__ = ["SessionRegistry", "alias_for", "default_registry", "registry_for"]
+
+_UNSET: Any = object()
 
 
 @dataclass
 class _Entry:
+    key: str
     session: AssumedRoleSession
     # Objects whose identity is part of the key, kept alive so ids stay unique.
     pinned: tuple[Any, ...]
@@ -66,7 +69,7 @@ class SessionRegistry:
         # is built (about a millisecond, no network), never while a client is.
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._aliases: dict[Hashable, str] = {}
+        self._aliases: dict[Hashable, _Entry] = {}
 
     @property
     def maxsize(self) -> int:
@@ -124,6 +127,11 @@ class SessionRegistry:
             A botocore client, created once per key.
         """
         entry = self._entry(RoleArn, assume_role_kwargs)
+        return self._client(entry, service_name, region_name, config)
+
+    def _client(
+        self, entry: _Entry, service_name: str, region_name: str | None, config: Config | None
+    ) -> Any:
         key = (service_name, region_name, id(config) if config is not None else None)
         cached = entry.clients.get(key)
         if cached is None:
@@ -152,22 +160,27 @@ class SessionRegistry:
     def __repr__(self) -> str:
         return f"SessionRegistry(sessions={len(self)}, maxsize={self._maxsize})"
 
-    def _entry(self, role_arn: str, kwargs: dict[str, Any]) -> _Entry:
-        alias = _alias(role_arn, kwargs)
+    def _entry(
+        self, role_arn: str, kwargs: Mapping[str, Any], alias: Hashable | None = _UNSET
+    ) -> _Entry:
+        """The entry for a call's arguments; ``alias`` may be precomputed by the caller."""
+        if alias is _UNSET:
+            alias = alias_for(role_arn, kwargs)
         evicted: list[_Entry] = []
         with self._lock:
             if alias is not None:
-                key = self._aliases.get(alias)
-                if key is not None:
-                    self._entries.move_to_end(key)
-                    return self._entries[key]
+                entry = self._aliases.get(alias)
+                if entry is not None:
+                    # Warm path: one dict lookup and an O(1) LRU bump.
+                    self._entries.move_to_end(entry.key)
+                    return entry
             key, params, options, pinned = self._prepare(role_arn, kwargs)
             entry = self._entries.get(key)
             if entry is None:
                 from lambda_assume_role.assume import session_for_parameters
 
                 session = session_for_parameters(self._parent_locked(), params, **options)
-                entry = _Entry(session=session, pinned=pinned)
+                entry = _Entry(key=key, session=session, pinned=pinned)
                 self._entries[key] = entry
                 while len(self._entries) > self._maxsize:
                     _, old = self._entries.popitem(last=False)
@@ -177,7 +190,7 @@ class SessionRegistry:
             else:
                 self._entries.move_to_end(key)
             if alias is not None:
-                self._aliases[alias] = key
+                self._aliases[alias] = entry
                 entry.aliases.add(alias)
         for old in evicted:
             _close(old)
@@ -205,7 +218,7 @@ class SessionRegistry:
         return key, params, options, (cache,)
 
 
-def _alias(role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
+def alias_for(role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
     """A cheap key for the exact arguments of a call, or None if they are unhashable.
 
     Warm invocations repeat the same arguments; this finds their entry without
