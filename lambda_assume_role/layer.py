@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import os
-import platform
 import re
 import shutil
 import stat
@@ -42,7 +41,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -84,21 +83,7 @@ _NATIVE_SUFFIXES = (".so", ".pyd", ".dll", ".dylib")
 _KEPT_DIST_INFO_FILES = frozenset({"METADATA", "top_level.txt"})
 _LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?")
-_MARKER_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<paren>[()])
-      | (?P<op>===|==|!=|~=|<=|>=|<|>|not\s+in\b|in\b)
-      | (?P<bool>and\b|or\b)
-      | (?P<string>'[^']*'|"[^"]*")
-      | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
-    )""",
-    re.VERBOSE,
-)
-_VERSION_MARKERS = frozenset(
-    {"python_version", "python_full_version", "implementation_version", "platform_release"}
-)
-
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _Entry = tuple[str, Path]
 _Distributions = tuple[tuple[str, str], ...]
 
@@ -359,223 +344,37 @@ def _keep_distribution_file(parts: tuple[str, ...]) -> bool:
 def _runtime_distributions(root: str) -> list[importlib.metadata.Distribution]:
     """Walk ``Requires-Dist`` from *root*, skipping extras and what the runtime provides.
 
-    Markers are evaluated for the running interpreter, whose installed files
-    are the ones copied. A requirement guarded by ``extra == ...`` is followed
-    only when something asked for that extra (``name[extra]``).
+    The pip that installed *root* already evaluated every environment marker
+    for this interpreter, so a requirement is followed when it is not for an
+    extra (``extra == ...``) and is installed; one that is not installed had a
+    marker that did not apply.
 
     Returns:
         The distributions to ship, *root* first, each once.
 
     Raises:
-        LayerBuildError: A required distribution is not installed.
+        LayerBuildError: *root* is not installed.
     """
-    environment = _marker_environment()
     found: dict[str, importlib.metadata.Distribution] = {}
-    visited: set[tuple[str, str]] = set()  # (distribution, extra); "" for the base requirements
-    pending: list[tuple[str, frozenset[str], str]] = [(root, frozenset(), "this layer")]
+    pending = [root]
     while pending:
-        name, extras, wanted_by = pending.pop(0)
+        name = pending.pop(0)
         key = _normalise(name)
-        if key in RUNTIME_PROVIDED_DISTRIBUTIONS:
+        if key in RUNTIME_PROVIDED_DISTRIBUTIONS or key in found:
             continue
-        dist = found.get(key)
-        if dist is None:
-            try:
-                dist = importlib.metadata.distribution(name)
-            except importlib.metadata.PackageNotFoundError:
-                raise LayerBuildError(
-                    f"{name}, needed by {wanted_by}, is not installed in {sys.prefix}"
-                ) from None
-            found[key] = dist
-        label = f"{dist.metadata['Name']} {dist.version}"
-        for extra in sorted({"", *extras}):
-            if (key, extra) in visited:
-                continue
-            visited.add((key, extra))
-            for requirement in dist.requires or ():
-                parsed = _parse_requirement(requirement, extra, environment)
-                if parsed is not None:
-                    pending.append((*parsed, label))
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            if name == root:
+                raise LayerBuildError(f"{name} is not installed in {sys.prefix}") from None
+            continue
+        found[key] = dist
+        for requirement in dist.requires or ():
+            spec, _, marker = requirement.partition(";")
+            match = _REQUIREMENT_NAME.match(spec)
+            if match and not re.search(r"\bextra\b", marker):
+                pending.append(match.group(1))
     return list(found.values())
-
-
-def _parse_requirement(
-    requirement: str, extra: str, environment: Mapping[str, str]
-) -> tuple[str, frozenset[str]] | None:
-    """Return ``(name, extras)`` of a ``Requires-Dist`` line if it applies, else ``None``.
-
-    Args:
-        requirement: The ``Requires-Dist`` value, e.g. ``foo[bar]>=1; python_version < "3.12"``.
-        extra: ``""`` to select the requirements without an ``extra`` marker,
-            or the (normalised) extra whose requirements to select.
-        environment: The marker variables, as from :func:`_marker_environment`.
-    """
-    spec, _, marker = requirement.partition(";")
-    match = _REQUIREMENT_NAME.match(spec)
-    if match is None:
-        raise LayerBuildError(f"cannot parse requirement {requirement!r}")
-    name, extras_text = match.group(1), match.group(2) or "[]"
-    wanted = frozenset(_normalise(e.strip()) for e in extras_text[1:-1].split(",") if e.strip())
-    marker = marker.strip()
-    uses_extra = re.search(r"\bextra\b", marker) is not None
-    if extra and not uses_extra:
-        return None  # a base requirement, already followed on the "" pass
-    if not marker:
-        return name, wanted
-    try:
-        applies = _evaluate_marker(marker, {**environment, "extra": extra})
-    except ValueError:
-        # A marker this small evaluator does not understand: trust the installer,
-        # which evaluated it for this interpreter, unless it is about an extra not asked for.
-        applies = (bool(extra) or not uses_extra) and _is_installed(name)
-    return (name, wanted) if applies else None
-
-
-def _is_installed(name: str) -> bool:
-    try:
-        importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
-
-
-def _marker_environment() -> dict[str, str]:
-    """The PEP 508 marker variables of the running interpreter."""
-    implementation = sys.implementation.version
-    implementation_version = f"{implementation.major}.{implementation.minor}.{implementation.micro}"
-    if implementation.releaselevel != "final":
-        implementation_version += f"{implementation.releaselevel[0]}{implementation.serial}"
-    return {
-        "os_name": os.name,
-        "sys_platform": sys.platform,
-        "platform_machine": platform.machine(),
-        "platform_python_implementation": platform.python_implementation(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
-        "python_full_version": platform.python_version(),
-        "implementation_name": sys.implementation.name,
-        "implementation_version": implementation_version,
-        "extra": "",
-    }
-
-
-def _evaluate_marker(marker: str, environment: Mapping[str, str]) -> bool:
-    """Evaluate a PEP 508 environment marker.
-
-    Raises:
-        ValueError: The marker cannot be parsed or uses an unknown variable.
-    """
-    tokens = _tokenise_marker(marker)
-    position = 0
-
-    def peek() -> tuple[str, str] | None:
-        return tokens[position] if position < len(tokens) else None
-
-    def take() -> tuple[str, str]:
-        nonlocal position
-        token = peek()
-        if token is None:
-            raise ValueError(f"unexpected end of marker {marker!r}")
-        position += 1
-        return token
-
-    def value() -> tuple[str, str]:
-        kind, text = take()
-        if kind == "string":
-            return "", text[1:-1]
-        if kind == "name" and text in environment:
-            return text, environment[text]
-        raise ValueError(f"unexpected {text!r} in marker {marker!r}")
-
-    def atom() -> bool:
-        if peek() == ("paren", "("):
-            take()
-            result = disjunction()
-            if take() != ("paren", ")"):
-                raise ValueError(f"unbalanced parentheses in marker {marker!r}")
-            return result
-        left_name, left = value()
-        kind, op = take()
-        if kind != "op":
-            raise ValueError(f"expected an operator in marker {marker!r}")
-        right_name, right = value()
-        variable = left_name or right_name
-        if variable == "extra":
-            left, right = _normalise(left), _normalise(right)
-        return _compare(left, " ".join(op.split()), right, version=variable in _VERSION_MARKERS)
-
-    def conjunction() -> bool:
-        result = atom()
-        while peek() == ("bool", "and"):
-            take()
-            result = atom() and result
-        return result
-
-    def disjunction() -> bool:
-        result = conjunction()
-        while peek() == ("bool", "or"):
-            take()
-            result = conjunction() or result
-        return result
-
-    result = disjunction()
-    if peek() is not None:
-        raise ValueError(f"trailing text in marker {marker!r}")
-    return result
-
-
-def _tokenise_marker(marker: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    while position < len(marker):
-        if marker[position:].isspace():
-            break
-        match = _MARKER_TOKEN.match(marker, position)
-        if match is None or match.lastgroup is None:
-            raise ValueError(f"cannot parse marker {marker!r}")
-        tokens.append((match.lastgroup, match.group(match.lastgroup)))
-        position = match.end()
-    return tokens
-
-
-def _compare(left: str, op: str, right: str, *, version: bool) -> bool:
-    if op == "in":
-        return left in right
-    if op == "not in":
-        return left not in right
-    if op == "===":
-        return left == right
-    left_version, right_version = _version_tuple(left), _version_tuple(right)
-    if not version or left_version is None or right_version is None:
-        string_ops: dict[str, Callable[[str, str], bool]] = {
-            "==": str.__eq__,
-            "!=": str.__ne__,
-        }
-        if op not in string_ops:
-            raise ValueError(f"cannot compare {left!r} {op} {right!r}")
-        return string_ops[op](left, right)
-    if op == "~=":
-        prefix = right_version[: max(len(right_version) - 1, 1)]
-        return left_version >= right_version and left_version[: len(prefix)] == prefix
-    width = max(len(left_version), len(right_version))
-    a = left_version + (0,) * (width - len(left_version))
-    b = right_version + (0,) * (width - len(right_version))
-    version_ops: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
-        "==": tuple.__eq__,
-        "!=": tuple.__ne__,
-        "<": tuple.__lt__,
-        "<=": tuple.__le__,
-        ">": tuple.__gt__,
-        ">=": tuple.__ge__,
-    }
-    return version_ops[op](a, b)
-
-
-def _version_tuple(text: str) -> tuple[int, ...] | None:
-    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", text)
-    return tuple(int(p) for p in match.group(1).split(".")) if match else None
 
 
 def _normalise(name: str) -> str:
