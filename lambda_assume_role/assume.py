@@ -165,22 +165,21 @@ def assume_role(
     if not parent_credentials:
         raise botocore.exceptions.NoCredentialsError()
 
-    params = prepare_parameters(
-        RoleArn,
-        RoleSessionName=RoleSessionName,
-        PolicyArns=PolicyArns,
-        Policy=Policy,
-        DurationSeconds=DurationSeconds,
-        Tags=Tags,
-        TransitiveTagKeys=TransitiveTagKeys,
-        ExternalId=ExternalId,
-        SerialNumber=SerialNumber,
-        TokenCode=TokenCode,
-        SourceIdentity=SourceIdentity,
-        additional_kwargs=additional_kwargs,
-        validate=validate,
-        chained=is_role_chaining(session, parent_credentials),
-    )
+    arguments = {
+        "RoleSessionName": RoleSessionName,
+        "PolicyArns": PolicyArns,
+        "Policy": Policy,
+        "DurationSeconds": DurationSeconds,
+        "Tags": Tags,
+        "TransitiveTagKeys": TransitiveTagKeys,
+        "ExternalId": ExternalId,
+        "SerialNumber": SerialNumber,
+        "TokenCode": TokenCode,
+        "SourceIdentity": SourceIdentity,
+        "additional_kwargs": additional_kwargs,
+    }
+    chained = is_role_chaining(session, parent_credentials)
+    params = prepare_parameters(RoleArn, arguments, validate=validate, chained=chained)
     return session_for_parameters(
         session, params, region_name=region_name, cache=cache, refresh_windows=refresh_windows
     )

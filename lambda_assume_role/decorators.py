@@ -201,8 +201,9 @@ def _validate_static(role: str, kwargs: Mapping[str, Any]) -> None:
     from lambda_assume_role.assume import on_lambda_execution_role
     from lambda_assume_role.parameters import prepare_parameters, split_session_options
 
-    request, _options = split_session_options(kwargs)
-    prepare_parameters(role, chained=on_lambda_execution_role(), **request)
+    request, options = split_session_options(kwargs)
+    if options.get("validate", True):
+        prepare_parameters(role, request, chained=on_lambda_execution_role())
 
 
 def _event_and_context(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, Any]:

@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from botocore.model import Shape
 
 __all__ = [
+    "ASSUME_ROLE_KEYWORDS",
     "AUTOMATIC_ROLE_SESSION_NAME",
     "AssumeRoleParameters",
     "InvalidParameterError",
@@ -38,8 +39,8 @@ MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43200
 MAX_CHAINED_DURATION_SECONDS = 3600
 
-SESSION_OPTIONS = ("region_name", "cache", "refresh_windows")
-"""`assume_role` keywords that shape the session but are not AssumeRole parameters."""
+SESSION_OPTIONS = ("region_name", "cache", "refresh_windows", "validate")
+"""`assume_role` keywords that are not AssumeRole parameters."""
 
 _shape_lock = threading.Lock()
 _request_shape: Shape | None = None
@@ -102,20 +103,26 @@ class AssumeRoleParameters:
         return f"AssumeRoleParameters(role_arn={self.role_arn!r}, role_session_name={name!r})"
 
 
+ASSUME_ROLE_KEYWORDS = (
+    "RoleSessionName",
+    "PolicyArns",
+    "Policy",
+    "DurationSeconds",
+    "Tags",
+    "TransitiveTagKeys",
+    "ExternalId",
+    "SerialNumber",
+    "TokenCode",
+    "SourceIdentity",
+    "additional_kwargs",
+)
+"""The AssumeRole keywords `assume_role` takes besides ``RoleArn`` (its own spelling)."""
+
+
 def prepare_parameters(
     RoleArn: str,
+    arguments: Mapping[str, Any] | None = None,
     *,
-    RoleSessionName: str | None = None,
-    PolicyArns: Sequence[str | Mapping[str, str]] | None = None,
-    Policy: str | Mapping[str, Any] | None = None,
-    DurationSeconds: int | datetime.timedelta | None = None,
-    Tags: Sequence[Mapping[str, str]] | Mapping[str, str] | None = None,
-    TransitiveTagKeys: Sequence[str] | None = None,
-    ExternalId: str | None = None,
-    SerialNumber: str | None = None,
-    TokenCode: str | None = None,
-    SourceIdentity: str | None = None,
-    additional_kwargs: Mapping[str, Any] | None = None,
     validate: bool = True,
     chained: bool = False,
 ) -> AssumeRoleParameters:
@@ -123,18 +130,13 @@ def prepare_parameters(
 
     Args:
         RoleArn: The role to assume.
-        RoleSessionName: The session name. None or `AUTOMATIC_ROLE_SESSION_NAME`
-            means generated later; `SourceIdentity` is used when given instead.
-        PolicyArns: Managed policy ARNs, as strings or ``{"arn": ...}`` dicts.
-        Policy: An inline session policy, as a dict or JSON text.
-        DurationSeconds: Session lifetime, as seconds or a `datetime.timedelta`.
-        Tags: Session tags, as ``[{"Key": k, "Value": v}]`` or ``{k: v}``.
-        TransitiveTagKeys: Tag keys that pass on through role chaining.
-        ExternalId: The external id the role's trust policy asks for.
-        SerialNumber: MFA device serial number or ARN.
-        TokenCode: MFA code.
-        SourceIdentity: Source identity; also the default session name.
-        additional_kwargs: Further AssumeRole arguments, passed through.
+        arguments: `assume_role`'s AssumeRole keywords (`ASSUME_ROLE_KEYWORDS`),
+            as the caller gave them; None values count as not given. Their
+            normal forms: a ``Policy`` dict becomes compact JSON,
+            ``DurationSeconds`` may be a `datetime.timedelta`, ``PolicyArns``
+            may be plain ARN strings, ``Tags`` may be a ``{key: value}`` dict,
+            ``SourceIdentity`` is the session name when none is given, and
+            `AUTOMATIC_ROLE_SESSION_NAME` means "generate one later".
         validate: Check every rule below and STS's request model.
         chained: The caller holds role credentials, so STS caps the session
             at one hour (role chaining).
@@ -143,6 +145,7 @@ def prepare_parameters(
         The normalised parameters.
 
     Raises:
+        TypeError: An argument name `assume_role` does not take.
         InvalidParameterError: A value breaks a rule; the message names the
             parameter and the rule. Also a `ValueError`.
         botocore.exceptions.ParamValidationError: A value has the wrong type
@@ -150,31 +153,24 @@ def prepare_parameters(
 
     Example:
         >>> p = prepare_parameters("arn:aws:iam::123456789012:role/Reader",
-        ...                        Policy={"Version": "2012-10-17", "Statement": []})
+        ...                        {"Policy": {"Version": "2012-10-17", "Statement": []}})
         >>> p.request["Policy"]
         '{"Version":"2012-10-17","Statement":[]}'
     """
-    session_name = RoleSessionName
-    if session_name == AUTOMATIC_ROLE_SESSION_NAME:
-        session_name = None
-    elif not session_name and SourceIdentity:
-        session_name = SourceIdentity
+    given = {name: value for name, value in (arguments or {}).items() if value is not None}
+    unknown = sorted(set(given) - set(ASSUME_ROLE_KEYWORDS))
+    if unknown:
+        raise TypeError(f"unexpected AssumeRole keyword argument(s): {', '.join(unknown)}")
 
-    request: dict[str, Any] = dict(additional_kwargs or {})
-    values: dict[str, Any] = {
-        "RoleSessionName": session_name or None,
-        "PolicyArns": _normalise_policy_arns(PolicyArns),
-        "Policy": _normalise_policy(Policy),
-        "DurationSeconds": _normalise_duration(DurationSeconds),
-        "Tags": _normalise_tags(Tags),
-        "TransitiveTagKeys": list(TransitiveTagKeys) if TransitiveTagKeys is not None else None,
-        "ExternalId": ExternalId,
-        "SerialNumber": SerialNumber,
-        "TokenCode": TokenCode,
-        "SourceIdentity": SourceIdentity,
-    }
-    request.update({name: value for name, value in values.items() if value is not None})
+    request: dict[str, Any] = dict(given.pop("additional_kwargs", None) or {})
     request.pop("RoleArn", None)
+    for key, value in given.items():
+        request[key] = _NORMALISERS.get(key, _identity)(value)
+    name = request.get("RoleSessionName")
+    if name == AUTOMATIC_ROLE_SESSION_NAME or not name:
+        request.pop("RoleSessionName", None)
+        if name != AUTOMATIC_ROLE_SESSION_NAME and request.get("SourceIdentity"):
+            request["RoleSessionName"] = request["SourceIdentity"]
 
     if validate:
         _check_rules(RoleArn, request, chained=chained)
@@ -185,6 +181,10 @@ def prepare_parameters(
         keyed["Policy"] = _parse_policy(keyed["Policy"])
     key = json.dumps(keyed, sort_keys=True, separators=(",", ":"), default=str)
     return AssumeRoleParameters(role_arn=RoleArn, request=request, key=key)
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _normalise_policy_arns(value: Any) -> Any:
@@ -215,6 +215,19 @@ def _normalise_tags(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     return [dict(tag) if isinstance(tag, Mapping) else tag for tag in value]
+
+
+def _normalise_list(value: Any) -> Any:
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+_NORMALISERS: dict[str, Callable[[Any], Any]] = {
+    "PolicyArns": _normalise_policy_arns,
+    "Policy": _normalise_policy,
+    "DurationSeconds": _normalise_duration,
+    "Tags": _normalise_tags,
+    "TransitiveTagKeys": _normalise_list,
+}
 
 
 def _parse_policy(value: Any) -> Any:
@@ -276,9 +289,7 @@ def _assume_role_request_shape() -> Shape:
         return _request_shape
 
 
-def split_session_options(
-    kwargs: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_session_options(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split `assume_role` keywords into AssumeRole parameters and session options."""
     request = {k: v for k, v in kwargs.items() if k not in SESSION_OPTIONS}
     options = {k: v for k, v in kwargs.items() if k in SESSION_OPTIONS}

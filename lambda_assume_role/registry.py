@@ -204,8 +204,9 @@ class SessionRegistry:
 
         parent = self._parent_locked()
         request, options = split_session_options(kwargs)
+        validate = options.pop("validate", True)
         chained = is_role_chaining(parent, parent.get_credentials())
-        params = prepare_parameters(role_arn, chained=chained, **request)
+        params = prepare_parameters(role_arn, request, validate=validate, chained=chained)
         cache = options.get("cache")
         key = "|".join(
             [

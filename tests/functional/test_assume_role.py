@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import threading
 from pathlib import Path
 
 import aws_assume_role_lib
@@ -23,6 +22,7 @@ from lambda_assume_role import (
     patch_boto3,
 )
 from tests.support.moto_server import RequestLog
+from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Reader"
 OTHER = "arn:aws:iam::222222222222:role/Writer"
@@ -209,22 +209,7 @@ def test_first_use_from_32_threads_makes_one_assume_role(
 ) -> None:
     session = assume_role(parent, ROLE, RoleSessionName="race")
     client = session.client("sts")
-    barrier = threading.Barrier(32)
-    errors: list[BaseException] = []
-
-    def call() -> None:
-        barrier.wait()
-        try:
-            client.get_caller_identity()
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=call) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_together(client.get_caller_identity, [()] * 32) == []
     assert requests_log.count("AssumeRole") == 1
     assert requests_log.count("GetCallerIdentity") == 32
 

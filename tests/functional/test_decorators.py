@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any
 
 import boto3
@@ -20,6 +19,7 @@ from lambda_assume_role import (
 )
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_server import RequestLog
+from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Static"
 
@@ -229,22 +229,8 @@ def test_concurrent_invocations_share_one_assume_role_per_role(
     def handler(event: Any, context: Any, sts: Any) -> None:
         sts.get_caller_identity()
 
-    barrier = threading.Barrier(32)
-    errors: list[BaseException] = []
-
-    def invoke(n: int) -> None:
-        barrier.wait()
-        try:
-            handler({"account": str(600000000000 + n % 3)}, CONTEXT)
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=invoke, args=(n,)) for n in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    events = [({"account": str(600000000000 + n % 3)}, CONTEXT) for n in range(32)]
+    assert run_together(handler, events) == []
     assert requests_log.count("AssumeRole") == 3
 
 

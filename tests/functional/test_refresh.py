@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from lambda_assume_role import (
 )
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_server import RequestLog
+from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Short"
 START = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)
@@ -185,29 +185,15 @@ def test_32_threads_across_the_refresh_boundary_make_one_assume_role(
 ) -> None:
     session = assume_role(parent, ROLE, RoleSessionName="boundary", DurationSeconds=900)
     client = session.client("sts")
-    errors: list[BaseException] = []
 
-    def hammer(barrier: threading.Barrier) -> None:
-        barrier.wait()
-        try:
-            for _ in range(3):
-                client.get_caller_identity()
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
+    def hammer() -> None:
+        for _ in range(3):
+            client.get_caller_identity()
 
-    def run_period() -> None:
-        barrier = threading.Barrier(32)
-        threads = [threading.Thread(target=hammer, args=(barrier,)) for _ in range(32)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    run_period()  # first use: everyone waits for the one fetch
+    assert run_together(hammer, [()] * 32) == []  # first use: all wait for the one fetch
     assert requests_log.count("AssumeRole") == 1
     for period in range(1, 4):
         shift(clock, offset)  # measured from the credentials fetched last period
-        run_period()
-        assert errors == []
+        assert run_together(hammer, [()] * 32) == []
         assert requests_log.count("AssumeRole") == period + 1
     assert requests_log.count("GetCallerIdentity") == 4 * 32 * 3

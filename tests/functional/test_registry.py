@@ -11,6 +11,7 @@ from botocore.config import Config
 
 from lambda_assume_role import InvalidParameterError, SessionRegistry, get_role_arn
 from tests.support.moto_server import RequestLog
+from tests.support.threads import run_together
 
 
 def tenant(n: int) -> str:
@@ -135,28 +136,16 @@ def test_recently_used_entries_survive_eviction(parent: boto3.Session) -> None:
 def test_32_threads_make_one_session_one_client_and_one_assume_role_per_role(
     registry: SessionRegistry, requests_log: RequestLog
 ) -> None:
-    barrier = threading.Barrier(32)
-    errors: list[BaseException] = []
     seen: dict[int, set[int]] = {role: set() for role in range(4)}
     lock = threading.Lock()
 
-    def invoke(index: int) -> None:
-        role = index % 4
-        barrier.wait()
-        try:
-            client = registry.client(tenant(role), "sts")
-            caller(client)
-            with lock:
-                seen[role].add(id(client))
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
+    def invoke(role: int) -> None:
+        client = registry.client(tenant(role), "sts")
+        caller(client)
+        with lock:
+            seen[role].add(id(client))
 
-    threads = [threading.Thread(target=invoke, args=(i,)) for i in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_together(invoke, [(i % 4,) for i in range(32)]) == []
     assert all(len(ids) == 1 for ids in seen.values())
     assert requests_log.count("AssumeRole") == 4
     assert len(registry) == 4

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 from collections import Counter
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from lambda_assume_role import assume_role, get_role_arn
 from lambda_assume_role.shared import shared_loader
 from tests.support.moto_server import RequestLog
+from tests.support.threads import run_together
 
 
 def tenant_role(n: int) -> str:
@@ -108,23 +108,12 @@ def test_one_sts_client_per_parent_for_32_tenants_racing(
     parent.events.register("creating-client-class.sts", lambda **kwargs: created.append("sts"))
     sessions = [assume_role(parent, tenant_role(n), RoleSessionName=f"t{n}") for n in range(32)]
     clients = [session.client("sts") for session in sessions]
-    barrier = threading.Barrier(32)
-    errors: list[BaseException] = []
     arns: list[str] = []
 
     def first_call(client: Any) -> None:
-        barrier.wait()
-        try:
-            arns.append(client.get_caller_identity()["Arn"])
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
+        arns.append(client.get_caller_identity()["Arn"])
 
-    threads = [threading.Thread(target=first_call, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_together(first_call, [(client,) for client in clients]) == []
     assert requests_log.count("AssumeRole") == 32
     assert len(set(arns)) == 32
     assert created == ["sts"]
