@@ -207,8 +207,9 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             return True
         if refresh_in is not None:
             return bool(super().refresh_needed(refresh_in))
-        assert self._next_attempt is not None
-        return bool(self._time_fetcher() >= self._next_attempt)
+        next_attempt = self._next_attempt
+        # None: another thread is publishing the first credentials right now.
+        return next_attempt is None or bool(self._time_fetcher() >= next_attempt)
 
     def clear(self) -> None:
         """Forget the current credentials, so the next use fetches new ones.
@@ -290,6 +291,8 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         self._token = metadata["token"]
         self._account_id = metadata.get("account_id")
         self._expiry_time = expiry
+        # The keys are published before the schedule: a reader that sees new
+        # keys with the old (past) schedule only takes the lock path once more.
         self._frozen_credentials = ReadOnlyCredentials(
             self._access_key, self._secret_key, self._token, self._account_id
         )
