@@ -114,7 +114,7 @@ class AssumeRoleFetcher:
         *,
         cache: MutableMapping[str, Any] | None = None,
         cache_min_remaining: float = 900,
-        mfa_prompter: Callable[[str], str] = getpass.getpass,
+        mfa_prompter: Callable[[str], str] | None = None,
     ) -> None:
         self._parent = parent
         self._params = params
@@ -168,9 +168,8 @@ class AssumeRoleFetcher:
         kwargs["RoleArn"] = self._params.role_arn
         kwargs["RoleSessionName"] = self.role_session_name()
         if "SerialNumber" in kwargs and "TokenCode" not in kwargs:
-            kwargs["TokenCode"] = self._mfa_prompter(
-                f"Enter MFA code for {kwargs['SerialNumber']}: "
-            )
+            prompt = self._mfa_prompter or getpass.getpass
+            kwargs["TokenCode"] = prompt(f"Enter MFA code for {kwargs['SerialNumber']}: ")
         client = sts_client_for(self._parent)
         started = time.perf_counter()
         try:

@@ -122,6 +122,22 @@ def test_source_identity_is_the_default_session_name(
     assert call.params["SourceIdentity"] == "alice@example.com"
 
 
+def test_mfa_code_is_prompted_for_when_only_the_serial_number_is_given(
+    parent: boto3.Session, requests_log: RequestLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or "123456")
+    serial = "arn:aws:iam::111111111111:mfa/alice"
+    identity(assume_role(parent, ROLE, RoleSessionName="mfa", SerialNumber=serial))
+    identity(
+        assume_role(parent, OTHER, RoleSessionName="mfa", SerialNumber=serial, TokenCode="654321")
+    )
+    first, second = requests_log.matching("AssumeRole")
+    assert prompts == [f"Enter MFA code for {serial}: "]
+    assert first.params["TokenCode"] == "123456"
+    assert second.params["TokenCode"] == "654321"
+
+
 def test_automatic_session_name_is_generated(parent: boto3.Session) -> None:
     session = assume_role(parent, ROLE, RoleSessionName=AUTOMATIC_ROLE_SESSION_NAME)
     assert "/Reader/botocore-session-" in identity(session)
