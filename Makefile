@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck pytest venv clean
+.PHONY: test lint typecheck pytest venv clean layer demo e2e build-LambdaAssumeRoleLayer
 
 venv: $(STAMP)
 
@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict lambda_assume_role
@@ -26,6 +27,29 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The layer zips: build/layer.zip (with Powertools) and build/layer-slim.zip.
+layer: $(STAMP)
+	$(BIN)/python -m lambda_assume_role build-layer --output build/layer.zip
+	$(BIN)/python -m lambda_assume_role build-layer --slim --output build/layer-slim.zip
+
+# The multi-tenant example under awslambdaric against moto, on this machine.
+demo: $(STAMP)
+	$(BIN)/python -m examples.demo
+
+# Each example under awslambdaric with only the layer and the runtime's packages.
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+# `sam build` runs this for template.yaml's LambdaAssumeRoleLayer (BuildMethod:
+# makefile) with ARTIFACTS_DIR set; standalone it writes build/LambdaAssumeRoleLayer.
+# The layer copies Powertools from the interpreter that builds it, so that
+# interpreter must have it: by default this project's venv, made if missing.
+PYTHON_FOR_BUILD ?= $(BIN)/python
+ARTIFACTS_DIR ?= build/LambdaAssumeRoleLayer
+
+build-LambdaAssumeRoleLayer: $(if $(filter $(BIN)/python,$(PYTHON_FOR_BUILD)),$(STAMP))
+	$(PYTHON_FOR_BUILD) -m lambda_assume_role build-layer --directory --output "$(ARTIFACTS_DIR)"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

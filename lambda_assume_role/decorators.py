@@ -192,8 +192,7 @@ def _resolver(
 def _per_event_error(source: str, error: ValueError) -> ValueError:
     from lambda_assume_role.parameters import InvalidParameterError
 
-    detail = str(error).removeprefix("Parameter validation failed:\n")
-    return InvalidParameterError(f"role source {source} returned a bad role: {detail}")
+    return InvalidParameterError(f"role source {source} returned a bad role: {error}")
 
 
 def _validate_static(role: str, kwargs: Mapping[str, Any]) -> None:

@@ -51,7 +51,11 @@ class InvalidParameterError(ParamValidationError, ValueError):
 
     It is both a `ValueError` and botocore's `ParamValidationError` (what
     aws-assume-role-lib raised for the same inputs), so either ``except`` works.
+    Its message is the rule alone, one line, without botocore's
+    "Parameter validation failed:" preamble.
     """
+
+    fmt = "{report}"
 
     def __init__(self, report: str) -> None:
         super().__init__(report=report)

@@ -29,7 +29,6 @@ import importlib.util
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -39,10 +38,12 @@ from tests.support.runtime_api import (
     InvocationResult,
     RuntimeAPIEmulator,
     lambda_environment,
+    start_runtime,
     stop_runtime,
 )
 
 __all__ = [
+    "ACCOUNT_ID",
     "EXECUTION_ROLE_ACCESS_KEY",
     "LAMBDA_RUNTIME_MODULES",
     "LambdaFunction",
@@ -70,6 +71,7 @@ EXECUTION_ROLE_ACCESS_KEY = "ASIAEXECUTIONROLE001"
 """The access key of the (pretend) execution role; moto maps it to account 123456789012."""
 
 ACCOUNT_ID = "123456789012"
+"""moto's default account: the execution role's, and the function's."""
 
 _ENVIRONMENT_ID = re.compile(r"\]([0-9a-f]{32})$")
 
@@ -189,28 +191,15 @@ class LambdaFunction:
         return self
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        env = {
-            "PATH": os.environ.get("PATH", os.defpath),
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": os.pathsep.join(str(path) for path in self.pythonpath),
-            "NO_PROXY": "*",  # awslambdaric's HTTP client is libcurl, which honours *_proxy
-            **self.environment,
-        }
         # -S: no site module, so no site-packages; -B: leave no __pycache__ in examples/.
-        command = [sys.executable, "-S", "-B", "-m", "awslambdaric", self.handler]
-        log = open(self.log_path, "ab") if self.log_path is not None else None  # noqa: SIM115
-        try:
-            return subprocess.Popen(
-                command,
-                cwd=self.code_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT if log is not None else None,
-            )
-        finally:
-            if log is not None:
-                log.close()
+        return start_runtime(
+            self.handler,
+            cwd=self.code_dir,
+            pythonpath=[str(path) for path in self.pythonpath],
+            env=self.environment,
+            log_path=self.log_path,
+            python_flags=("-S", "-B"),
+        )
 
     def wait_ready(self, timeout: float = 10.0) -> None:
         """Wait until init is done and the runtime asks for its first invocation."""

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -283,12 +283,14 @@ def start_runtime(
     pythonpath: list[str],
     env: Mapping[str, str],
     log_path: str | Path | None = None,
+    python_flags: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """Run ``python -m awslambdaric <handler>`` (this interpreter) in a clean environment.
 
     Nothing from os.environ leaks in except PATH: pass everything else (AWS_LAMBDA_RUNTIME_API
     is required; see lambda_environment()). Output goes to ``log_path``, else to our stdout/err
-    (pytest's fd capture shows it on failure).
+    (pytest's fd capture shows it on failure). ``python_flags`` go before ``-m``, e.g.
+    ``("-S", "-B")`` to hide site-packages.
     """
     if "AWS_LAMBDA_RUNTIME_API" not in env:
         raise ValueError("env must set AWS_LAMBDA_RUNTIME_API (awslambdaric raises KeyError)")
@@ -304,7 +306,7 @@ def start_runtime(
     log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "awslambdaric", handler],
+            [sys.executable, *python_flags, "-m", "awslambdaric", handler],
             cwd=cwd,
             env=full_env,
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,76 @@
+"""End-to-end fixtures: each example runs under awslambdaric, as Lambda would run it.
+
+The runtime process sees the example's folder, the layer built from this
+checkout and what the Lambda Python runtime provides; nothing from this
+virtualenv's site-packages (see `tests.support.lambda_runtime`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from lambda_assume_role.layer import build_layer_directory
+from tests.e2e.helpers import EXAMPLE_VARIABLES, EXAMPLES, PACKAGED_DEPENDENCIES, Launch
+from tests.support.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
+from tests.support.moto_server import MotoServer
+
+if importlib.util.find_spec("awslambdaric") is None:  # it ships for Linux only
+    collect_ignore_glob = ["test_*.py"]
+
+
+@pytest.fixture(scope="session")
+def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full layer, as template.yaml ships it, built once: its ``python/`` folder."""
+    root = tmp_path_factory.mktemp("layer")
+    build_layer_directory(root)
+    return root / "python"
+
+
+@pytest.fixture(scope="session")
+def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Links to what the Lambda Python runtime provides, awslambdaric included."""
+    return link_modules(tmp_path_factory.mktemp("runtime"), LAMBDA_RUNTIME_MODULES)
+
+
+@pytest.fixture
+def launch(
+    moto_server: MotoServer, layer_dir: Path, runtime_dir: Path, tmp_path: Path
+) -> Iterator[Launch]:
+    """Start an example as a function; every function started is stopped after the test.
+
+    ``launch(example, variables=None, *, handler="app.handler", extra_paths=())``:
+    ``variables`` default to the example's own (`EXAMPLE_VARIABLES`).
+    """
+    started: list[LambdaFunction] = []
+
+    def _launch(
+        example: str,
+        variables: Mapping[str, str] | None = None,
+        *,
+        handler: str = "app.handler",
+        extra_paths: tuple[Path, ...] = (),
+    ) -> LambdaFunction:
+        packaged = PACKAGED_DEPENDENCIES.get(example, ())
+        if packaged:
+            extra_paths = (*extra_paths, link_modules(tmp_path / f"{example}-package", packaged))
+        function = LambdaFunction(
+            EXAMPLES / example,
+            layer_dir=layer_dir,
+            runtime_dir=runtime_dir,
+            endpoint_url=moto_server.endpoint_url,
+            variables=EXAMPLE_VARIABLES[example] if variables is None else variables,
+            function_name=example.replace("_", "-"),
+            handler=handler,
+            extra_paths=extra_paths,
+            log_path=tmp_path / f"{example}.log",
+        )
+        started.append(function)
+        return function.start()
+
+    yield _launch
+    for function in started:
+        function.stop()

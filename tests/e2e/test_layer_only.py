@@ -1,0 +1,57 @@
+"""Each example runs from the layer alone plus what the Lambda runtime provides.
+
+A probe handler imports the example module (so the example's init runs exactly
+as in the other tests) and reports where the modules it needs come from, in the
+same kind of runtime process the other e2e tests use.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import EXAMPLES, Launch, invoke_ok
+
+PROBE = """
+import importlib
+import sys
+
+import app  # the example's init
+
+def handler(event, context):
+    return {
+        "no_site": sys.flags.no_site,
+        "path": sys.path,
+        "files": {name: importlib.import_module(name).__file__ for name in event},
+    }
+"""
+
+CHECKED = ["app", "lambda_assume_role", "aws_lambda_powertools", "boto3", "awslambdaric"]
+
+
+def inside(path: str, folder: Path) -> bool:
+    return Path(path).is_relative_to(folder)
+
+
+@pytest.mark.parametrize("example", ["single_role", "multi_tenant", "powertools"])
+def test_example_imports_the_library_from_the_layer_only(
+    launch: Launch, layer_dir: Path, runtime_dir: Path, tmp_path: Path, example: str
+) -> None:
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "probe.py").write_text(PROBE)
+
+    function = launch(example, handler="probe.handler", extra_paths=(probe,))
+    seen = invoke_ok(function, CHECKED)
+
+    files = seen["files"]
+    assert seen["no_site"] == 1
+    assert not [entry for entry in seen["path"] if "site-packages" in entry]
+    assert not [entry for entry in seen["path"] if entry.startswith(sys.prefix)]
+    assert inside(files["app"], EXAMPLES / example)
+    assert inside(files["lambda_assume_role"], layer_dir)
+    assert inside(files["boto3"], runtime_dir)
+    assert inside(files["awslambdaric"], runtime_dir)
+    assert inside(files["aws_lambda_powertools"], layer_dir)
