@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ROLE_ARN_RULE",
@@ -52,8 +52,7 @@ _ASSUMED_ROLE_ARN_PATTERN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RoleArn:
+class RoleArn(NamedTuple):
     """The parts of an IAM role ARN, as returned by `parse_role_arn`.
 
     Attributes:

@@ -13,8 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ParamValidationError
 
@@ -61,8 +60,7 @@ class InvalidParameterError(ParamValidationError, ValueError):
         super().__init__(report=report)
 
 
-@dataclass(frozen=True)
-class AssumeRoleParameters:
+class AssumeRoleParameters(NamedTuple):
     """A normalised AssumeRole request.
 
     Attributes:
@@ -75,8 +73,8 @@ class AssumeRoleParameters:
     """
 
     role_arn: str
-    request: Mapping[str, Any] = field(compare=False, repr=False)
-    key: str = field(repr=False)
+    request: Mapping[str, Any]
+    key: str
 
     @property
     def role_session_name(self) -> str | None:

@@ -42,8 +42,7 @@ import random
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
@@ -60,8 +59,16 @@ def _local_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-@dataclass(frozen=True)
-class RefreshWindows:
+class _RefreshWindowFields(NamedTuple):
+    advisory_fraction: float = 1 / 3
+    advisory_max: float = 15 * 60
+    mandatory: float = 60
+    jitter: float = 0.5
+    backoff_initial: float = 15
+    backoff_max: float = 300
+
+
+class RefreshWindows(_RefreshWindowFields):
     """How early to refresh, and how to back off after a failure.
 
     All values are seconds, except the fractions. The defaults need no tuning.
@@ -81,14 +88,14 @@ class RefreshWindows:
         (300.0, 900.0)
     """
 
-    advisory_fraction: float = 1 / 3
-    advisory_max: float = 15 * 60
-    mandatory: float = 60
-    jitter: float = 0.5
-    backoff_initial: float = 15
-    backoff_max: float = 300
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
+    def __new__(cls, *args: float, **kwargs: float) -> RefreshWindows:
+        self = super().__new__(cls, *args, **kwargs)
+        self._check()
+        return self
+
+    def _check(self) -> None:
         if not 0 < self.advisory_fraction < 1:
             raise ValueError(
                 f"advisory_fraction must be between 0 and 1; got {self.advisory_fraction}"

@@ -19,7 +19,6 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,15 +32,19 @@ __all__ = ["SessionRegistry", "alias_for", "default_registry", "registry_for"]
 _UNSET: Any = object()
 
 
-@dataclass
 class _Entry:
-    key: str
-    session: AssumedRoleSession
-    # Objects whose identity is part of the key, kept alive so ids stay unique.
-    pinned: tuple[Any, ...]
-    clients: dict[Hashable, tuple[Any, Config | None]] = field(default_factory=dict)
-    aliases: set[Hashable] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    """One cached role session, its clients, and the aliases that lead to it."""
+
+    __slots__ = ("aliases", "clients", "key", "lock", "pinned", "session")
+
+    def __init__(self, key: str, session: AssumedRoleSession, pinned: tuple[Any, ...]) -> None:
+        self.key = key
+        self.session = session
+        # Objects whose identity is part of the key, kept alive so ids stay unique.
+        self.pinned = pinned
+        self.clients: dict[Hashable, tuple[Any, Config | None]] = {}
+        self.aliases: set[Hashable] = set()
+        self.lock = threading.Lock()
 
 
 class SessionRegistry:
