@@ -11,6 +11,11 @@ process), so warm invocations reuse them and their credentials refresh
 themselves. The wrappers are plain `functools.wraps` functions: a warm
 invocation costs a dict lookup under a lock, not a middleware stack.
 
+Inside Lambda, decorating builds during init what the first invocation would
+otherwise build (boto3, the parent session, a static role's session and
+client), so SnapStart and provisioned concurrency capture it; no STS call is
+made until a request needs credentials.
+
 Stacking with Powertools: put these decorators *innermost* (closest to the
 function). Powertools' ``event_source``, ``kafka_consumer`` and batch
 decorators reject extra keyword arguments, so they must sit outside ours;
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,6 +47,8 @@ RoleSource = str | Callable[[Any, "LambdaContext"], str | Mapping[str, Any]]
 """A role ARN, or a callable ``(event, context)`` returning an ARN or AssumeRole parameters."""
 
 _Resolve = Callable[[Any, Any], Any]
+
+logger = logging.getLogger("lambda_assume_role")
 
 
 def inject_session(
@@ -161,13 +170,19 @@ def _resolver(
     if isinstance(role, str):
         _validate_static(role, static_kwargs)
         static_alias = alias_for(role, static_kwargs)
-        return lambda event, context: fetch(role, static_kwargs, static_alias)
+
+        def static(event: Any, context: Any) -> Any:
+            return fetch(role, static_kwargs, static_alias)
+
+        _prewarm(lambda: static(None, None))
+        return static
     if not callable(role):
         raise TypeError(
             f"role must be a role ARN or a callable (event, context); got {type(role).__name__}"
         )
 
     source = getattr(role, "__qualname__", repr(role))
+    _prewarm(lambda: registry.parent)
 
     def per_event(event: Any, context: Any) -> Any:
         value = role(event, context)
@@ -187,6 +202,24 @@ def _resolver(
             raise _per_event_error(source, error) from None
 
     return per_event
+
+
+def _prewarm(build: Callable[[], Any]) -> None:
+    """Inside Lambda, build what a first invocation would build, during init.
+
+    Init is where boto3's import, the parent session and (for a static role)
+    the role's session and client belong: SnapStart snapshots them and
+    provisioned concurrency pre-runs them, instead of a user's first request
+    paying for them. No STS call happens here; credentials stay lazy. Outside
+    Lambda nothing is built, so importing a handler module stays cheap, and a
+    failure here is left for the first invocation to report.
+    """
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return
+    try:
+        build()
+    except Exception:
+        logger.debug("Could not prepare a session during init", exc_info=True)
 
 
 def _per_event_error(source: str, error: ValueError) -> ValueError:

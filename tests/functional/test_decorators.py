@@ -255,3 +255,25 @@ def test_each_assume_role_is_logged_without_secrets(
         text = logged.getMessage() + repr(logged.__dict__)
         assert frozen.secret_key not in text
         assert frozen.token not in text
+
+
+def test_inside_lambda_a_static_role_is_built_during_init_without_sts(
+    registry: SessionRegistry, requests_log: RequestLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
+
+    @inject_client("s3", ROLE, registry=registry)
+    def handler(event: Any, context: Any, s3: Any) -> Any:
+        return s3
+
+    assert len(registry) == 1
+    client = registry.client(ROLE, "s3")
+    assert handler({}, CONTEXT) is client
+    assert requests_log.all() == []
+
+
+def test_outside_lambda_nothing_is_built_until_the_first_invocation(
+    registry: SessionRegistry,
+) -> None:
+    inject_session(ROLE, registry=registry)
+    assert len(registry) == 0
