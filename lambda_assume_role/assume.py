@@ -28,7 +28,7 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
-from lambda_assume_role.fetcher import AssumeRoleFetcher
+from lambda_assume_role.fetcher import AssumeRoleFetcher, sts_client_for
 from lambda_assume_role.parameters import AssumeRoleParameters, prepare_parameters
 from lambda_assume_role.refresh import DEFAULT_WINDOWS, AssumeRoleCredentials, RefreshWindows
 from lambda_assume_role.shared import new_botocore_session
@@ -195,6 +195,10 @@ def session_for_parameters(
 ) -> AssumedRoleSession:
     """Build the session for already prepared parameters (see `assume_role`)."""
     register_restore_hook()
+    # Made now, not at the first refresh: building a client is no STS call, and
+    # here (usually module scope) it lands in the function's init, where
+    # SnapStart and provisioned concurrency absorb it.
+    sts_client_for(session)
     windows = refresh_windows or DEFAULT_WINDOWS
     fetcher = AssumeRoleFetcher(
         session,

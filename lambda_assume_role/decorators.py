@@ -152,6 +152,7 @@ def _resolver(
     client_options: Mapping[str, Any] | None,
 ) -> _Resolve:
     """Build ``(event, context) -> session or client`` for a role source."""
+    from lambda_assume_role.fetcher import sts_client_for
     from lambda_assume_role.registry import alias_for
 
     static_kwargs = dict(assume_role_kwargs)
@@ -182,7 +183,7 @@ def _resolver(
         )
 
     source = getattr(role, "__qualname__", repr(role))
-    _prewarm(lambda: registry.parent)
+    _prewarm(lambda: sts_client_for(registry.parent))
 
     def per_event(event: Any, context: Any) -> Any:
         value = role(event, context)

@@ -82,7 +82,10 @@ def forget_lambda_session_name() -> None:
 
 
 def sts_client_for(parent: boto3.Session) -> Any:
-    """The STS client shared by every role assumed from ``parent`` in its current region."""
+    """The STS client shared by every role assumed from ``parent`` in its current region.
+
+    Made on first use under a lock, so racing first uses build one client.
+    """
     region = parent.region_name
     with _clients_lock:
         per_region = _sts_clients.setdefault(parent._session, {})

@@ -11,6 +11,7 @@ import botocore.loaders
 import pytest
 
 from lambda_assume_role import assume_role, get_role_arn
+from lambda_assume_role.fetcher import sts_client_for
 from lambda_assume_role.shared import shared_loader
 from tests.support.moto_server import RequestLog
 from tests.support.threads import run_together
@@ -26,6 +27,7 @@ def test_models_are_read_from_disk_once_for_many_tenants(
     # A data path of its own gives this test a fresh process-wide loader.
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
     parent = boto3.Session()
+    sts_client_for(parent)  # the parent's own client reads through the parent's own loader
     reads: Counter[str] = Counter()
     original = botocore.loaders.JSONFileLoader.load_file
 
