@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck pytest venv clean layer demo e2e build-LambdaAssumeRoleLayer
+.PHONY: test lint typecheck pytest venv clean layer demo e2e build-LambdaAssumeRoleLayer bench
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Every benchmark in one run (a few minutes); writes benchmarks/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all
 
 # The layer zips: build/layer.zip (with Powertools) and build/layer-slim.zip.
 layer: $(STAMP)

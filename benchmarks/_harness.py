@@ -34,6 +34,7 @@ __all__ = [
     "ACCOUNT",
     "LABELS",
     "LIBRARIES",
+    "NOT_AHEAD",
     "REPO_ROOT",
     "assume",
     "emit_result",
@@ -41,6 +42,7 @@ __all__ = [
     "isolate_aws_environment",
     "markdown_table",
     "median",
+    "note_not_ahead",
     "p99",
     "preload",
     "role_arn",
@@ -236,6 +238,9 @@ _PACKAGES = (
     "boto3-client-cache",
     "moto",
     "time-machine",
+    "aws-lambda-powertools",
+    "awslambdaric",
+    "matplotlib",
 )
 
 
@@ -250,8 +255,32 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def _checkout() -> str:
+    """The commit this checkout is at, and whether it has uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return f"{commit}{' with uncommitted changes' if dirty else ''}"
+
+
 def environment_header() -> str:
-    """Machine, Python and package versions, as a markdown list."""
+    """Machine, Python, package versions and the checkout, as a markdown list."""
     versions = []
     for package in _PACKAGES:
         try:
@@ -264,6 +293,7 @@ def environment_header() -> str:
             f"{platform.system()} {platform.release()}",
             f"- Python: {platform.python_implementation()} {platform.python_version()}",
             f"- Packages: {', '.join(versions)}",
+            f"- Checkout: {_checkout()}",
         ]
     )
 
@@ -299,3 +329,16 @@ def run_worker(module: str, *args: str, timeout: float = 170) -> Any:
         if line.startswith(_RESULT_MARKER):
             return json.loads(line[len(_RESULT_MARKER) :])
     raise RuntimeError(f"worker {module} {' '.join(args)} printed no result")
+
+
+# --- findings --------------------------------------------------------------------------------
+
+#: Findings where ours is not ahead, noted by the benchmarks as they report, for the
+#: summary `benchmarks.run_all` writes at the end of RESULTS.md.
+NOT_AHEAD: list[str] = []
+
+
+def note_not_ahead(finding: str) -> None:
+    """Record a measured case where ours is not ahead of an alternative (once per text)."""
+    if finding not in NOT_AHEAD:
+        NOT_AHEAD.append(finding)
