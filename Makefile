@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck pytest venv clean layer demo e2e build-LambdaAssumeRoleLayer bench
+.PHONY: test lint typecheck pytest venv clean layer demo e2e build-LambdaAssumeRoleLayer bench sam-validate
 
 venv: $(STAMP)
 
@@ -26,7 +26,20 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+test: lint sam-validate typecheck pytest
+
+# SAM CLI pins boto3 and pydantic versions that clash with the project's, so it
+# lives in a venv of its own. `sam validate --lint` runs offline.
+SAM_VENV  := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==1.170.0'
+	touch $@
+
+sam-validate: $(SAM_STAMP)
+	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
 # Every benchmark in one run (a few minutes); writes benchmarks/RESULTS.md.
 bench: $(STAMP)
@@ -56,4 +69,4 @@ build-LambdaAssumeRoleLayer: $(if $(filter $(BIN)/python,$(PYTHON_FOR_BUILD)),$(
 	$(PYTHON_FOR_BUILD) -m lambda_assume_role build-layer --directory --output "$(ARTIFACTS_DIR)"
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist
+	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .pytest_cache build dist
