@@ -9,31 +9,17 @@ dependencies). If the layer missed a file Powertools needs, the import fails.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from lambda_assume_role.layer import build_layer
+from tests.support.lambda_runtime import RUNTIME_PROVIDED_MODULES, link_modules
 
 # What the Lambda Python runtime provides: import name -> required to run the check.
-RUNTIME_MODULES = {
-    "boto3": True,
-    "botocore": True,
-    "s3transfer": True,
-    "jmespath": True,
-    "dateutil": True,
-    "urllib3": True,
-    "six": False,
-    "certifi": False,
-}
-
 CHECK = r"""
 import importlib.metadata, json, sys
 
@@ -61,31 +47,6 @@ print(json.dumps({
 """
 
 
-def _link_runtime_modules(target: Path) -> None:
-    """Link (or copy) each runtime-provided top-level module into *target*."""
-    target.mkdir()
-    for name, required in RUNTIME_MODULES.items():
-        spec = importlib.util.find_spec(name)
-        if spec is None:
-            if required:
-                pytest.fail(f"{name} is not installed; cannot emulate the Lambda runtime")
-            continue
-        if spec.submodule_search_locations:
-            source = Path(next(iter(spec.submodule_search_locations)))
-        elif spec.origin:
-            source = Path(spec.origin)
-        else:  # pragma: no cover - namespace packages or built-ins
-            continue
-        link = target / source.name
-        try:
-            link.symlink_to(source, target_is_directory=source.is_dir())
-        except OSError:  # no symlinks (Windows without privileges): copy instead
-            if source.is_dir():
-                shutil.copytree(source, link, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, link)
-
-
 def _inside(path: str, folder: Path) -> bool:
     return Path(path).resolve().is_relative_to(folder.resolve())
 
@@ -97,7 +58,7 @@ def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> 
         archive.extractall(opt)
     layer_python = opt / "python"
     runtime = tmp_path / "runtime"
-    _link_runtime_modules(runtime)
+    link_modules(runtime, RUNTIME_PROVIDED_MODULES)
     assert not (runtime / "aws_lambda_powertools").exists()
 
     env = {

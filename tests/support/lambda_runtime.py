@@ -46,12 +46,12 @@ __all__ = [
     "ACCOUNT_ID",
     "EXECUTION_ROLE_ACCESS_KEY",
     "LAMBDA_RUNTIME_MODULES",
+    "RUNTIME_PROVIDED_MODULES",
     "LambdaFunction",
     "link_modules",
 ]
 
-LAMBDA_RUNTIME_MODULES = (
-    # What the Lambda Python runtime ships besides the standard library ...
+RUNTIME_PROVIDED_MODULES = (
     "boto3",
     "botocore",
     "s3transfer",
@@ -59,6 +59,11 @@ LAMBDA_RUNTIME_MODULES = (
     "urllib3",
     "six",
     "jmespath",
+)
+"""What the Lambda Python runtime ships besides the standard library, by import name."""
+
+LAMBDA_RUNTIME_MODULES = (
+    *RUNTIME_PROVIDED_MODULES,
     # ... and its runtime interface client, with the modules that client needs.
     "awslambdaric",
     "runtime_client",
