@@ -19,10 +19,14 @@ if TYPE_CHECKING:
     from lambda_assume_role.assume import AssumedRoleSession, assume_role, patch_boto3
     from lambda_assume_role.cache import JSONFileCache
     from lambda_assume_role.decorators import inject_client, inject_session
-    from lambda_assume_role.errors import AssumeRoleConnectionError, AssumeRoleError
+    from lambda_assume_role.errors import (
+        AssumeRoleConnectionError,
+        AssumeRoleError,
+        InvalidParameterError,
+    )
     from lambda_assume_role.naming import generate_lambda_session_name
-    from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME, InvalidParameterError
-    from lambda_assume_role.refresh import RefreshWindows
+    from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME
+    from lambda_assume_role.policy import RefreshWindows
     from lambda_assume_role.registry import SessionRegistry
 
 __version__ = "0.1.0"
@@ -54,9 +58,9 @@ _SOURCES = {
     "AssumeRoleConnectionError": "errors",
     "AssumeRoleError": "errors",
     "AssumedRoleSession": "assume",
-    "InvalidParameterError": "parameters",
+    "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
-    "RefreshWindows": "refresh",
+    "RefreshWindows": "policy",
     "SessionRegistry": "registry",
     "assume_role": "assume",
     "generate_lambda_session_name": "naming",

@@ -28,17 +28,36 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
+from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.fetcher import AssumeRoleFetcher, sts_client_for
-from lambda_assume_role.parameters import AssumeRoleParameters, prepare_parameters
-from lambda_assume_role.refresh import DEFAULT_WINDOWS, AssumeRoleCredentials, RefreshWindows
+from lambda_assume_role.parameters import (
+    ASSUME_ROLE_KEYWORDS,
+    SESSION_OPTIONS,
+    AssumeRoleParameters,
+    check_session_options,
+    prepare_parameters,
+)
+from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
+from lambda_assume_role.redact import protect_botocore_logs
+from lambda_assume_role.refresh import AssumeRoleCredentials
 from lambda_assume_role.shared import new_botocore_session
 from lambda_assume_role.snapstart import register_restore_hook
 
 __all__ = ["AssumedRoleSession", "assume_role", "patch_boto3"]
 
-# botocore credential methods that are themselves role credentials: assuming a
-# role from them is role chaining, which STS caps at one hour.
-_ROLE_CREDENTIAL_METHODS = frozenset({"assume-role", "assume-role-with-web-identity"})
+# botocore credential methods (`Credentials.method`) that are themselves role
+# credentials: assuming a role from them is role chaining, which STS caps at
+# one hour. Instance profiles (iam-role), ECS/EKS container roles
+# (container-role) and IAM Identity Center (sso) hand out role credentials too.
+ROLE_CREDENTIAL_METHODS = frozenset(
+    {
+        "assume-role",
+        "assume-role-with-web-identity",
+        "iam-role",
+        "container-role",
+        "sso",
+    }
+)
 
 
 class AssumedRoleSession(boto3.Session):
@@ -161,23 +180,19 @@ def assume_role(
         >>> tenant = assume_role(boto3.Session(), "arn:aws:iam::123456789012:role/Reader")
         >>> tenant.client("s3").list_buckets()  # doctest: +SKIP
     """
+    # The signature above is the one hand-written copy of the parameter
+    # tables in `lambda_assume_role.parameters` (kept for type checkers and
+    # IDEs); a test checks they agree. Everything below derives from the tables.
+    given = locals()
+    arguments = {name: given[name] for name in ASSUME_ROLE_KEYWORDS}
+    check_session_options({name: given[name] for name in SESSION_OPTIONS})
+    if not isinstance(session, boto3.Session):
+        raise InvalidParameterError(
+            f"session must be a boto3.Session (the parent); got {type(session).__name__}"
+        )
     parent_credentials = session.get_credentials()
     if not parent_credentials:
         raise botocore.exceptions.NoCredentialsError()
-
-    arguments = {
-        "RoleSessionName": RoleSessionName,
-        "PolicyArns": PolicyArns,
-        "Policy": Policy,
-        "DurationSeconds": DurationSeconds,
-        "Tags": Tags,
-        "TransitiveTagKeys": TransitiveTagKeys,
-        "ExternalId": ExternalId,
-        "SerialNumber": SerialNumber,
-        "TokenCode": TokenCode,
-        "SourceIdentity": SourceIdentity,
-        "additional_kwargs": additional_kwargs,
-    }
     chained = is_role_chaining(session, parent_credentials)
     params = prepare_parameters(RoleArn, arguments, validate=validate, chained=chained)
     return session_for_parameters(
@@ -195,6 +210,7 @@ def session_for_parameters(
 ) -> AssumedRoleSession:
     """Build the session for already prepared parameters (see `assume_role`)."""
     register_restore_hook()
+    protect_botocore_logs()
     # Made now, not at the first refresh: building a client is no STS call, and
     # here (usually module scope) it lands in the function's init, where
     # SnapStart and provisioned concurrency absorb it.
@@ -205,6 +221,7 @@ def session_for_parameters(
         params,
         cache=cache,
         cache_min_remaining=windows.advisory_window(params.duration_seconds or 3600),
+        windows=windows,
     )
     credentials = AssumeRoleCredentials(fetcher, role_arn=params.role_arn, windows=windows)
 
@@ -243,15 +260,16 @@ def is_role_chaining(parent: boto3.Session, credentials: Any) -> bool:
     """Whether assuming a role from ``parent`` is role chaining (capped at one hour by STS).
 
     True when the parent is itself an assumed-role session (ours or
-    aws-assume-role-lib's), when its credentials come from a botocore
-    assume-role provider, or when the code runs in Lambda on the execution
-    role's credentials (environment credentials with a session token). Never
-    makes a network call.
+    aws-assume-role-lib's), when its credentials come from any botocore
+    provider of role credentials (`ROLE_CREDENTIAL_METHODS`: assume-role, web
+    identity, instance profile, container role, IAM Identity Center), or when
+    the code runs in Lambda on the execution role's credentials (environment
+    credentials with a session token). Never makes a network call.
     """
     if hasattr(parent, "assume_role_parent_session"):
         return True
     method = getattr(credentials, "method", None)
-    if method in _ROLE_CREDENTIAL_METHODS:
+    if method in ROLE_CREDENTIAL_METHODS:
         return True
     return method == "env" and on_lambda_execution_role()
 

@@ -26,22 +26,48 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lambda_assume_role.errors import AssumeRoleConnectionError, AssumeRoleError
+from botocore.exceptions import (
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from lambda_assume_role import deadline
+from lambda_assume_role.errors import (
+    INVALID_RESPONSE,
+    AssumeRoleConnectionError,
+    AssumeRoleError,
+    AssumeRoleTimeoutError,
+)
+from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
 
 if TYPE_CHECKING:
     import boto3
 
     from lambda_assume_role.parameters import AssumeRoleParameters
 
-__all__ = ["AssumeRoleFetcher", "forget_lambda_session_name", "lambda_session_name"]
+__all__ = [
+    "AssumeRoleFetcher",
+    "CallPlan",
+    "call_plan",
+    "forget_cached_before_now",
+    "forget_lambda_session_name",
+    "lambda_session_name",
+    "parse_expiry",
+    "sts_client_for",
+]
 
 logger = logging.getLogger("lambda_assume_role")
 
 _clients_lock = threading.Lock()
-_sts_clients: weakref.WeakKeyDictionary[Any, dict[str | None, Any]] = weakref.WeakKeyDictionary()
+_sts_clients: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, CallPlan], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 _name_lock = threading.Lock()
 _lambda_name: str | None = None
@@ -81,31 +107,124 @@ def forget_lambda_session_name() -> None:
         _lambda_name = None
 
 
-def sts_client_for(parent: boto3.Session) -> Any:
-    """The STS client shared by every role assumed from ``parent`` in its current region.
+class CallPlan(NamedTuple):
+    """How long one AssumeRole call may wait: botocore's own timeouts and attempts."""
+
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+
+# Deadline-bounded timeouts are rounded down to one of these, so a process
+# makes a handful of STS clients per parent, not one per invocation.
+_TIMEOUT_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
+
+
+def _step_down(seconds: float) -> float:
+    return max([step for step in _TIMEOUT_STEPS if step <= seconds], default=_TIMEOUT_STEPS[0])
+
+
+def _retry_sleep_bound(attempts: int) -> float:
+    # botocore sleeps at most 1 s, 2 s, 4 s... between attempts (both retry modes).
+    return float(2 ** (attempts - 1) - 1)
+
+
+def call_plan(windows: RefreshWindows, *, advisory: bool, remaining: float | None) -> CallPlan:
+    """The timeouts for one AssumeRole call.
+
+    Args:
+        windows: The policy (its timeouts, attempts and deadline margin).
+        advisory: The current keys are still good: one attempt, short timeouts.
+        remaining: Seconds left in the Lambda invocation, or None.
+
+    Returns:
+        The plan; inside an invocation its worst case ends ``deadline_margin``
+        seconds before the deadline.
+
+    Raises:
+        ValueError: No time is left for even a short attempt (the caller
+            turns it into `AssumeRoleTimeoutError`, which names the role).
+
+    Example:
+        >>> from lambda_assume_role.refresh import RefreshWindows
+        >>> call_plan(RefreshWindows(), advisory=True, remaining=None)
+        CallPlan(connect_timeout=2.0, read_timeout=2.0, max_attempts=1)
+        >>> call_plan(RefreshWindows(), advisory=False, remaining=4.0)
+        CallPlan(connect_timeout=1.0, read_timeout=2.0, max_attempts=1)
+    """
+    if advisory:
+        timeout = windows.advisory_timeout
+        plan = CallPlan(min(windows.connect_timeout, timeout), timeout, 1)
+    else:
+        plan = CallPlan(windows.connect_timeout, windows.read_timeout, windows.max_attempts)
+    if remaining is None:
+        return plan
+    budget = remaining - windows.deadline_margin
+    if budget < _TIMEOUT_STEPS[1] * 2:
+        raise ValueError(
+            f"the invocation has {max(remaining, 0):.1f} s left, less than the "
+            f"{windows.deadline_margin:.1f} s margin plus a minimal attempt"
+        )
+    connect, read, attempts = plan
+    per_attempt = connect + read
+    while attempts > 1 and attempts * per_attempt + _retry_sleep_bound(attempts) > budget:
+        attempts -= 1
+    if per_attempt > budget:
+        scale = budget / per_attempt
+        connect, read = _step_down(connect * scale), _step_down(read * scale)
+    return CallPlan(connect, read, attempts)
+
+
+def sts_client_for(parent: boto3.Session, plan: CallPlan | None = None) -> Any:
+    """The STS client shared by every role assumed from ``parent`` in its region, for a plan.
 
     Made on first use under a lock, so racing first uses build one client.
+    Each plan (timeouts and attempts) has its own client, because botocore
+    takes them from a client's config; plans come from a small set of steps.
     """
+    from lambda_assume_role.redact import protect_botocore_logs
+
+    plan = plan or call_plan(DEFAULT_WINDOWS, advisory=False, remaining=None)
     region = parent.region_name
     with _clients_lock:
-        per_region = _sts_clients.setdefault(parent._session, {})
-        client = per_region.get(region)
+        per_parent = _sts_clients.setdefault(parent._session, {})
+        client = per_parent.get((region, plan))
         if client is None:
-            client = parent.client("sts", region_name=region)
-            per_region[region] = client
+            from botocore.config import Config
+
+            protect_botocore_logs()
+            config = Config(
+                connect_timeout=plan.connect_timeout,
+                read_timeout=plan.read_timeout,
+                retries={"total_max_attempts": plan.max_attempts},
+            )
+            client = parent.client("sts", region_name=region, config=config)
+            per_parent[(region, plan)] = client
         return client
 
 
 class AssumeRoleFetcher:
     """Calls AssumeRole for one set of parameters and returns botocore credential metadata.
 
+    Every failure is raised as our own error, which names the role and never
+    holds STS's raw answer (it carries the new keys): `AssumeRoleError` for
+    an error answer or an unusable 200, `AssumeRoleConnectionError` when STS
+    cannot be reached, `AssumeRoleTimeoutError` when the invocation's deadline
+    leaves no time. None of them is chained to botocore's exception.
+
+    The cache, when given, is a convenience and never a point of failure: an
+    entry is used only if it is whole, was written for this parent principal
+    and (after a SnapStart restore) was fetched after the restore; a cache
+    that cannot be read or written is logged at WARNING and bypassed.
+
     Args:
         parent: The session whose credentials call AssumeRole.
         params: The normalised request.
         cache: Optional dict-like cache of AssumeRole responses (e.g. a
-            `JSONFileCache`), keyed as botocore keys it.
+            `JSONFileCache`).
         cache_min_remaining: Cached credentials with less than this many
             seconds left are not used.
+        windows: Timeouts, attempts and the deadline margin.
         mfa_prompter: Asks for an MFA code when ``SerialNumber`` is given
             without ``TokenCode`` (botocore's behaviour).
     """
@@ -117,13 +236,14 @@ class AssumeRoleFetcher:
         *,
         cache: MutableMapping[str, Any] | None = None,
         cache_min_remaining: float = 900,
+        windows: RefreshWindows = DEFAULT_WINDOWS,
         mfa_prompter: Callable[[str], str] | None = None,
     ) -> None:
         self._parent = parent
         self._params = params
         self._cache = cache
-        self._cache_key = params.cache_key() if cache is not None else ""
         self._cache_min_remaining = cache_min_remaining
+        self._windows = windows
         self._mfa_prompter = mfa_prompter
         self._generated_name: str | None = None
 
@@ -148,75 +268,215 @@ class AssumeRoleFetcher:
             self._generated_name = f"botocore-session-{int(time.time())}"
         return self._generated_name
 
-    def __call__(self) -> dict[str, Any]:
-        response = self._load_from_cache()
+    def __call__(self, advisory: bool = False) -> dict[str, Any]:
+        """Fetch credentials (from the cache when it has good ones).
+
+        Args:
+            advisory: The caller still holds good keys: make one short attempt.
+        """
+        key = self._cache_key() if self._cache is not None else ""
+        response = self._load_from_cache(key) if key else None
         if response is None:
-            response = self._assume_role()
-            if self._cache is not None:
-                self._cache[self._cache_key] = copy.deepcopy(response)
+            response = self._assume_role(advisory)
+            if key:
+                self._store(key, response)
         creds = response["Credentials"]
         return {
-            "access_key": creds["AccessKeyId"],
-            "secret_key": creds["SecretAccessKey"],
-            "token": creds["SessionToken"],
-            "expiry_time": parse_expiry(creds["Expiration"]),
+            "access_key": creds.get("AccessKeyId"),
+            "secret_key": creds.get("SecretAccessKey"),
+            "token": creds.get("SessionToken"),
+            "expiry_time": creds.get("Expiration"),
             "account_id": creds.get("AccountId"),
         }
 
-    def _assume_role(self) -> dict[str, Any]:
+    def _assume_role(self, advisory: bool) -> dict[str, Any]:
         from botocore.exceptions import ClientError, HTTPClientError
         from botocore.exceptions import ConnectionError as BotocoreConnectionError
+        from botocore.parsers import ResponseParserError
 
+        role_arn = self._params.role_arn
         kwargs = dict(self._params.request)
-        kwargs["RoleArn"] = self._params.role_arn
+        kwargs["RoleArn"] = role_arn
         kwargs["RoleSessionName"] = self.role_session_name()
         if "SerialNumber" in kwargs and "TokenCode" not in kwargs:
             prompt = self._mfa_prompter or getpass.getpass
             kwargs["TokenCode"] = prompt(f"Enter MFA code for {kwargs['SerialNumber']}: ")
-        client = sts_client_for(self._parent)
+        remaining = deadline.remaining_seconds()
+        try:
+            plan = call_plan(self._windows, advisory=advisory, remaining=remaining)
+        except ValueError as error:
+            raise AssumeRoleTimeoutError(role_arn, f"was not attempted: {error}") from None
+        client = sts_client_for(self._parent, plan)
+
+        # Failures are built inside the handlers and raised after them, so
+        # that botocore's exception (which may quote the raw answer, keys
+        # included) is neither the cause nor the context of ours.
+        failure: Exception | None = None
         started = time.perf_counter()
         try:
             response: dict[str, Any] = client.assume_role(**kwargs)
         except ClientError as error:
-            raise AssumeRoleError(self._params.role_arn, error) from error
+            failure = AssumeRoleError(role_arn, error)
         except (BotocoreConnectionError, HTTPClientError) as error:
-            raise AssumeRoleConnectionError(self._params.role_arn, error) from error
+            failure = self._unreachable(error, plan, remaining, time.perf_counter() - started)
+        except ResponseParserError:
+            failure = AssumeRoleError.from_code(
+                role_arn, INVALID_RESPONSE, "STS's answer could not be parsed (cut short?)"
+            )
+        except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError):
+            raise  # the parent's own credentials: nothing of ours in them
+        except Exception as error:
+            failure = AssumeRoleError.from_code(
+                role_arn, type(error).__name__, "the AssumeRole call failed unexpectedly"
+            )
+        if failure is not None:
+            raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
+
+        credentials = response.get("Credentials")
+        if not isinstance(credentials, dict):
+            raise AssumeRoleError.from_code(
+                role_arn, INVALID_RESPONSE, "STS's answer has no Credentials"
+            )
         arn = response.get("AssumedRoleUser", {}).get("Arn", "")
-        if arn.count(":") >= 5:
-            response["Credentials"]["AccountId"] = arn.split(":")[4]
+        if isinstance(arn, str) and arn.count(":") >= 5:
+            credentials["AccountId"] = arn.split(":")[4]
         logger.info(
             "Assumed role %s as session %s, expires %s (%.1f ms)",
-            self._params.role_arn,
+            role_arn,
             kwargs["RoleSessionName"],
-            response["Credentials"]["Expiration"],
+            credentials.get("Expiration"),
             elapsed_ms,
             extra={
-                "role_arn": self._params.role_arn,
+                "role_arn": role_arn,
                 "role_session_name": kwargs["RoleSessionName"],
-                "expiration": str(response["Credentials"]["Expiration"]),
+                "expiration": str(credentials.get("Expiration")),
                 "latency_ms": round(elapsed_ms, 1),
             },
         )
         return response
 
-    def _load_from_cache(self) -> dict[str, Any] | None:
-        if self._cache is None:
-            return None
+    def _unreachable(
+        self, error: Exception, plan: CallPlan, remaining: float | None, waited: float
+    ) -> Exception:
+        role_arn = self._params.role_arn
+        timed_out = isinstance(error, (ReadTimeoutError, ConnectTimeoutError))
+        if remaining is not None and timed_out:
+            return AssumeRoleTimeoutError(
+                role_arn,
+                f"did not finish before the invocation's deadline: STS did not answer in "
+                f"{waited:.1f} s ({plan.max_attempts} attempt(s), {remaining:.1f} s were left)",
+            )
+        return AssumeRoleConnectionError(role_arn, error)
+
+    # -- cache -------------------------------------------------------------------------
+
+    def _cache_key(self) -> str:
+        """botocore's key for this request, bound to the parent's principal.
+
+        botocore keys an entry by the request alone, so a cache shared by two
+        principals hands B the keys A fetched, and B is never checked against
+        the role's trust policy. Here the parent's access key id is part of
+        the key: an entry is only ever served to the principal that fetched it.
+        """
+        credentials = self._parent.get_credentials()
+        if credentials is None:
+            raise NoCredentialsError()
+        principal = credentials.get_frozen_credentials().access_key
+        return self._params.cache_key(principal or "")
+
+    def _load_from_cache(self, key: str) -> dict[str, Any] | None:
+        assert self._cache is not None
+        role_arn = self._params.role_arn
         try:
-            if self._cache_key not in self._cache:
-                return None
-            response = copy.deepcopy(self._cache[self._cache_key])
-            expiration = parse_expiry(response["Credentials"]["Expiration"])
-        except (KeyError, TypeError, ValueError, OSError):
-            logger.debug("Ignoring an unreadable cache entry for %s", self._params.role_arn)
+            # `in` first: botocore's JSONFileCache has no get().
+            entry = self._cache[key] if key in self._cache else None  # noqa: SIM401
+        except Exception as error:
+            logger.warning(
+                "Credential cache for %s cannot be read; fetching instead: %s",
+                role_arn,
+                _describe(error),
+            )
             return None
-        remaining = (expiration - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+        if entry is None:
+            return None
+        problem = _entry_problem(entry)
+        if problem is not None:
+            logger.warning("Ignoring a cache entry for %s: %s", role_arn, problem)
+            return None
+        expiration = parse_expiry(entry["Credentials"]["Expiration"])
+        remaining = (expiration - _utc_now()).total_seconds()
         if remaining < self._cache_min_remaining:
             return None
-        logger.debug("Credentials for %s came from the cache", self._params.role_arn)
-        result: dict[str, Any] = response
-        return result
+        logger.debug("Credentials for %s came from the cache", role_arn)
+        response: dict[str, Any] = copy.deepcopy(entry)
+        return response
+
+    def _store(self, key: str, response: dict[str, Any]) -> None:
+        assert self._cache is not None
+        entry = copy.deepcopy(response)
+        entry.pop("ResponseMetadata", None)
+        entry[_ENTRY_META] = {"FetchedAt": _utc_now().isoformat()}
+        try:
+            self._cache[key] = entry
+        except Exception as error:
+            logger.warning(
+                "Credential cache for %s cannot be written; using the new credentials uncached: %s",
+                self._params.role_arn,
+                _describe(error),
+            )
 
     def __repr__(self) -> str:
         return f"AssumeRoleFetcher(role_arn={self._params.role_arn!r})"
+
+
+_ENTRY_META = "LambdaAssumeRole"
+_restored_at: datetime.datetime | None = None
+
+
+def forget_cached_before_now() -> None:
+    """Never again serve a cache entry fetched before now (after a SnapStart restore).
+
+    Entries without our fetch time (written by botocore or the AWS CLI) are
+    not served either from then on: nothing shows they were fetched after.
+    """
+    global _restored_at  # noqa: PLW0603
+    _restored_at = _utc_now()
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """What makes a cache entry unusable, named without its values; None if it is whole."""
+    if not isinstance(entry, Mapping):
+        return "it is not a JSON object"
+    credentials = entry.get("Credentials")
+    if not isinstance(credentials, Mapping):
+        return "it has no Credentials object"
+    for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+        value = credentials.get(name)
+        if not isinstance(value, str) or not value:
+            return f"its {name} is missing or not a non-empty string"
+    try:
+        parse_expiry(credentials["Expiration"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return "its Expiration is missing or not a date"
+    if _restored_at is not None:
+        meta = entry.get(_ENTRY_META)
+        fetched = meta.get("FetchedAt") if isinstance(meta, Mapping) else None
+        try:
+            if fetched is None or parse_expiry(fetched) < _restored_at:
+                return "it was fetched before the SnapStart restore"
+        except (TypeError, ValueError, OverflowError):
+            return "its fetch time is not a date"
+    return None
+
+
+def _describe(error: Exception) -> str:
+    # OSError and our cache's errors name a path and a rule; anything else from
+    # a user's dict-like is named by its type only, in case it echoes a value.
+    if isinstance(error, (OSError, ValueError, KeyError)):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__

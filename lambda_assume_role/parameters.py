@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from botocore.exceptions import ParamValidationError
-
 from lambda_assume_role.arns import parse_role_arn
+from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.naming import ROLE_SESSION_NAME_PATTERN, ROLE_SESSION_NAME_RULE
 
 if TYPE_CHECKING:
@@ -38,26 +39,9 @@ MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43200
 MAX_CHAINED_DURATION_SECONDS = 3600
 
-SESSION_OPTIONS = ("region_name", "cache", "refresh_windows", "validate")
-"""`assume_role` keywords that are not AssumeRole parameters."""
 
 _shape_lock = threading.Lock()
 _request_shape: Shape | None = None
-
-
-class InvalidParameterError(ParamValidationError, ValueError):
-    """A parameter breaks an AssumeRole rule; raised before any network call.
-
-    It is both a `ValueError` and botocore's `ParamValidationError` (what
-    aws-assume-role-lib raised for the same inputs), so either ``except`` works.
-    Its message is the rule alone, one line, without botocore's
-    "Parameter validation failed:" preamble.
-    """
-
-    fmt = "{report}"
-
-    def __init__(self, report: str) -> None:
-        super().__init__(report=report)
 
 
 class AssumeRoleParameters(NamedTuple):
@@ -88,37 +72,211 @@ class AssumeRoleParameters(NamedTuple):
         value = self.request.get("DurationSeconds")
         return value if isinstance(value, int) else None
 
-    def cache_key(self) -> str:
-        """The key botocore's own AssumeRole fetcher would use for this request.
+    def cache_key(self, principal: str) -> str:
+        """The key of this request's entry in a credential cache, for one parent principal.
 
-        SHA-1 of the sorted JSON arguments with Policy parsed, so a cache shared
-        with botocore or the AWS CLI finds the same entries.
+        SHA-1 of the exact request (`key`) and the principal that signs the
+        AssumeRole call (the parent's access key id). botocore's own key
+        covers the request alone, with Policy parsed: a cache shared by two
+        principals then hands one the keys the other fetched, and two
+        different Policy texts can share an entry. Neither happens here.
+
+        Example:
+            >>> p = prepare_parameters("arn:aws:iam::123456789012:role/Reader")
+            >>> p.cache_key("AKIAA") == p.cache_key("AKIAB")
+            False
         """
-        args = {"RoleArn": self.role_arn, **self.request}
-        if "Policy" in args:
-            args["Policy"] = _parse_policy(args["Policy"])
-        digest = hashlib.sha1(json.dumps(args, sort_keys=True).encode(), usedforsecurity=False)
-        return digest.hexdigest()
+        text = f"{self.key}\n{principal}"
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
     def __repr__(self) -> str:
         name = self.role_session_name or "<generated>"
         return f"AssumeRoleParameters(role_arn={self.role_arn!r}, role_session_name={name!r})"
 
 
-ASSUME_ROLE_KEYWORDS = (
-    "RoleSessionName",
-    "PolicyArns",
-    "Policy",
-    "DurationSeconds",
-    "Tags",
-    "TransitiveTagKeys",
-    "ExternalId",
-    "SerialNumber",
-    "TokenCode",
-    "SourceIdentity",
-    "additional_kwargs",
+@dataclass(frozen=True)
+class Parameter:
+    """One keyword `assume_role` takes besides ``session`` and ``RoleArn``.
+
+    The tables below are the one place these keywords are listed: the
+    normalisers, the CLI's options and the registry all derive from them, and
+    a test checks that `assume_role`'s signature agrees.
+
+    Attributes:
+        name: The keyword, spelled as boto3 and aws-assume-role-lib spell it.
+        help: One line for ``--help`` and the docs.
+        cli: How the CLI parses its text: ``"text"``, ``"int"``, ``"object"``
+            (a JSON object), ``"list"`` (JSON, or ``A,B``) or ``"pairs"``
+            (JSON, or ``K1=V1,K2=V2``).
+        normalise: Turns a convenient form into the one STS receives (None:
+            passed as given). Wrong types are passed through unchanged, for the
+            contract check to report with the parameter's name.
+    """
+
+    name: str
+    help: str
+    cli: str = "text"
+    normalise: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class SessionOption:
+    """One `assume_role` keyword that configures the session rather than the AssumeRole call.
+
+    Attributes:
+        name: The keyword.
+        help: One line for the docs.
+        check: Raises `InvalidParameterError` naming the option for a bad value.
+    """
+
+    name: str
+    help: str
+    check: Callable[[str, Any], None]
+
+
+def _normalise_policy_arns(value: Any) -> Any:
+    # A bare string stays a string: STS's model wants a list, and
+    # aws-assume-role-lib raised ParamValidationError for it.
+    if isinstance(value, (list, tuple)):
+        return [{"arn": item} if isinstance(item, str) else _plain(item) for item in value]
+    return value
+
+
+def _normalise_policy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        try:
+            return json.dumps(value, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError) as error:
+            raise InvalidParameterError(
+                f"Policy must be JSON-serialisable: {type(error).__name__}"
+            ) from None
+    return value
+
+
+def _normalise_duration(value: Any) -> Any:
+    if isinstance(value, datetime.timedelta):
+        return int(value.total_seconds())
+    return value
+
+
+def _normalise_tags(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return [{"Key": k, "Value": v} for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [_plain(tag) for tag in value]
+    return value
+
+
+def _normalise_list(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _plain(item: Any) -> Any:
+    return dict(item) if isinstance(item, Mapping) else item
+
+
+ASSUME_ROLE_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("RoleSessionName", "the session name (default: generated)"),
+    Parameter(
+        "PolicyArns",
+        "managed session policies: ARNs or {'arn': ...}",
+        "list",
+        _normalise_policy_arns,
+    ),
+    Parameter(
+        "Policy", "an inline session policy: a dict or JSON text", "object", _normalise_policy
+    ),
+    Parameter(
+        "DurationSeconds", "credential lifetime: seconds or a timedelta", "int", _normalise_duration
+    ),
+    Parameter(
+        "Tags", "session tags: [{'Key':..., 'Value':...}] or a dict", "pairs", _normalise_tags
+    ),
+    Parameter(
+        "TransitiveTagKeys", "tag keys that persist through role chaining", "list", _normalise_list
+    ),
+    Parameter("ExternalId", "the external id the role's trust policy requires"),
+    Parameter("SerialNumber", "the MFA device; without TokenCode, the code is prompted for"),
+    Parameter("TokenCode", "the MFA code"),
+    Parameter("SourceIdentity", "the source identity (also the default session name)"),
+    Parameter("additional_kwargs", "further AssumeRole arguments, passed through", "object"),
 )
+"""The AssumeRole keywords of `assume_role`, in its signature's order."""
+
+ASSUME_ROLE_KEYWORDS = tuple(parameter.name for parameter in ASSUME_ROLE_PARAMETERS)
 """The AssumeRole keywords `assume_role` takes besides ``RoleArn`` (its own spelling)."""
+
+_NORMALISERS: dict[str, Callable[[Any], Any]] = {
+    p.name: p.normalise for p in ASSUME_ROLE_PARAMETERS if p.normalise is not None
+}
+
+
+def _check_region(name: str, value: Any) -> None:
+    if value is not None and not isinstance(value, (bool, str)):
+        raise InvalidParameterError(
+            f"{name} must be None, True, False or a region name; got {type(value).__name__}"
+        )
+    if isinstance(value, str) and not _REGION_PATTERN.fullmatch(value):
+        raise InvalidParameterError(f"{name} must be a region name like 'us-east-1'; got {value!r}")
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(f"{name} must be True or False; got {type(value).__name__}")
+
+
+def _check_cache(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not all(callable(getattr(value, m, None)) for m in _CACHE_METHODS):
+        raise InvalidParameterError(
+            f"{name} must be a dict-like cache (get, set and 'in'), e.g. JSONFileCache; "
+            f"got {type(value).__name__}"
+        )
+
+
+def _check_windows(name: str, value: Any) -> None:
+    from lambda_assume_role.refresh import RefreshWindows
+
+    if value is not None and not isinstance(value, RefreshWindows):
+        raise InvalidParameterError(f"{name} must be a RefreshWindows; got {type(value).__name__}")
+
+
+_REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|[a-z0-9-]{1,40}")
+_CACHE_METHODS = ("__getitem__", "__setitem__", "__contains__")
+
+SESSION_OPTIONS_TABLE: tuple[SessionOption, ...] = (
+    SessionOption(
+        "region_name",
+        "None follows the parent's region; True pins it; False leaves it implicit; or a name",
+        _check_region,
+    ),
+    SessionOption("validate", "check the parameters before any network call", _check_bool),
+    SessionOption("cache", "a dict-like cache of AssumeRole responses", _check_cache),
+    SessionOption("refresh_windows", "tune the refresh policy (RefreshWindows)", _check_windows),
+)
+"""The `assume_role` keywords that are not AssumeRole parameters, in signature order."""
+
+SESSION_OPTIONS = tuple(option.name for option in SESSION_OPTIONS_TABLE)
+"""`assume_role` keywords that are not AssumeRole parameters."""
+
+_OPTION_CHECKS = {option.name: option.check for option in SESSION_OPTIONS_TABLE}
+
+
+def check_session_options(options: Mapping[str, Any]) -> None:
+    """Check `assume_role`'s session options; raise `InvalidParameterError` naming a bad one.
+
+    Example:
+        >>> check_session_options({"region_name": 5})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lambda_assume_role.errors.InvalidParameterError: region_name must be None, True, ...
+    """
+    for name, value in options.items():
+        check = _OPTION_CHECKS.get(name)
+        if check is None:
+            raise TypeError(f"unexpected keyword argument: {name}")
+        check(name, value)
 
 
 def prepare_parameters(
@@ -164,72 +322,56 @@ def prepare_parameters(
     if unknown:
         raise TypeError(f"unexpected AssumeRole keyword argument(s): {', '.join(unknown)}")
 
-    request: dict[str, Any] = dict(given.pop("additional_kwargs", None) or {})
+    extra = given.pop("additional_kwargs", None) or {}
+    if not isinstance(extra, Mapping):
+        raise InvalidParameterError(
+            "additional_kwargs must be a mapping of AssumeRole arguments; "
+            f"got {type(extra).__name__}"
+        )
+    request: dict[str, Any] = dict(extra)
     request.pop("RoleArn", None)
     for key, value in given.items():
-        request[key] = _NORMALISERS.get(key, _identity)(value)
+        normalise = _NORMALISERS.get(key)
+        request[key] = normalise(value) if normalise is not None else value
     name = request.get("RoleSessionName")
+    from_source_identity = False
     if name == AUTOMATIC_ROLE_SESSION_NAME or not name:
         request.pop("RoleSessionName", None)
         if name != AUTOMATIC_ROLE_SESSION_NAME and request.get("SourceIdentity"):
             request["RoleSessionName"] = request["SourceIdentity"]
+            from_source_identity = True
 
     if validate:
-        _check_rules(RoleArn, request, chained=chained)
+        _check_rules(RoleArn, request, chained=chained, from_source_identity=from_source_identity)
         _check_model(RoleArn, request)
 
-    keyed = {"RoleArn": RoleArn, **request}
-    if "Policy" in keyed:
-        keyed["Policy"] = _parse_policy(keyed["Policy"])
-    key = json.dumps(keyed, sort_keys=True, separators=(",", ":"), default=str)
-    return AssumeRoleParameters(role_arn=RoleArn, request=request, key=key)
+    return AssumeRoleParameters(
+        role_arn=RoleArn, request=request, key=request_key(RoleArn, request)
+    )
 
 
-def _identity(value: Any) -> Any:
-    return value
+def request_key(role_arn: str, request: Mapping[str, Any]) -> str:
+    """Canonical text of an AssumeRole request: equal only when STS would receive the same request.
+
+    Values are keyed exactly as they are sent (a Policy is its text, not its
+    parsed JSON, so ``'"not json"'`` and ``'not json'`` differ); objects JSON
+    cannot encode (only with ``validate=False``) are keyed by type and repr.
+
+    Example:
+        >>> request_key("arn:aws:iam::123456789012:role/R", {"Policy": "not json"}) == \\
+        ...     request_key("arn:aws:iam::123456789012:role/R", {"Policy": '"not json"'})
+        False
+    """
+    return json.dumps(
+        {"RoleArn": role_arn, **request},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_key_of_object,
+    )
 
 
-def _normalise_policy_arns(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [value]
-    return [{"arn": item} if isinstance(item, str) else dict(item) for item in value]
-
-
-def _normalise_policy(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        return json.dumps(value, separators=(",", ":"))
-    return value  # wrong type: left for the model validator to report
-
-
-def _normalise_duration(value: int | datetime.timedelta | None) -> Any:
-    if isinstance(value, datetime.timedelta):
-        return int(value.total_seconds())
-    return value
-
-
-def _normalise_tags(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return [{"Key": k, "Value": v} for k, v in value.items()]
-    if value is None or isinstance(value, str):
-        return value
-    return [dict(tag) if isinstance(tag, Mapping) else tag for tag in value]
-
-
-def _normalise_list(value: Any) -> Any:
-    return list(value) if isinstance(value, (list, tuple)) else value
-
-
-_NORMALISERS: dict[str, Callable[[Any], Any]] = {
-    "PolicyArns": _normalise_policy_arns,
-    "Policy": _normalise_policy,
-    "DurationSeconds": _normalise_duration,
-    "Tags": _normalise_tags,
-    "TransitiveTagKeys": _normalise_list,
-}
+def _key_of_object(value: object) -> str:
+    return f"<{type(value).__module__}.{type(value).__qualname__}:{value!r}>"
 
 
 def _parse_policy(value: Any) -> Any:
@@ -239,7 +381,9 @@ def _parse_policy(value: Any) -> Any:
         return value
 
 
-def _check_rules(role_arn: Any, request: Mapping[str, Any], *, chained: bool) -> None:
+def _check_rules(
+    role_arn: Any, request: Mapping[str, Any], *, chained: bool, from_source_identity: bool
+) -> None:
     if isinstance(role_arn, str):
         try:
             parse_role_arn(role_arn)
@@ -248,6 +392,12 @@ def _check_rules(role_arn: Any, request: Mapping[str, Any], *, chained: bool) ->
 
     name = request.get("RoleSessionName")
     if isinstance(name, str) and not ROLE_SESSION_NAME_PATTERN.fullmatch(name):
+        if from_source_identity:
+            raise InvalidParameterError(
+                "RoleSessionName is not given, so it defaults to SourceIdentity, which is not a "
+                f"valid session name: it must be {ROLE_SESSION_NAME_RULE}; give RoleSessionName "
+                f"explicitly; got SourceIdentity={name[:64]!r}"
+            )
         raise InvalidParameterError(
             f"RoleSessionName must be {ROLE_SESSION_NAME_RULE}; got {name!r}"
         )

@@ -36,6 +36,7 @@ stores (``_time_fetcher``, ``_refresh_using``), under the lock it creates
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 import random
@@ -47,6 +48,7 @@ from typing import Any, NamedTuple
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
 from lambda_assume_role.fetcher import parse_expiry
+from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
 
 __all__ = ["AssumeRoleCredentials", "RefreshWindows"]
 
@@ -59,85 +61,16 @@ def _local_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-class _RefreshWindowFields(NamedTuple):
-    advisory_fraction: float = 1 / 3
-    advisory_max: float = 15 * 60
-    mandatory: float = 60
-    jitter: float = 0.5
-    backoff_initial: float = 15
-    backoff_max: float = 300
+# botocore < 1.37 has no account_id field (Lambda runtimes ship older botocore).
+_HAS_ACCOUNT_ID = "account_id" in ReadOnlyCredentials._fields
 
 
-class RefreshWindows(_RefreshWindowFields):
-    """How early to refresh, and how to back off after a failure.
+def _frozen(access_key: str, secret_key: str, token: str, account_id: str | None) -> Any:
+    """A `ReadOnlyCredentials` for this botocore: with ``account_id`` only where it exists."""
+    if _HAS_ACCOUNT_ID:
+        return ReadOnlyCredentials(access_key, secret_key, token, account_id)
+    return ReadOnlyCredentials(access_key, secret_key, token)
 
-    All values are seconds, except the fractions. The defaults need no tuning.
-
-    Attributes:
-        advisory_fraction: The advisory window as a fraction of the lifetime.
-        advisory_max: The advisory window's upper bound (botocore's 15 min).
-        mandatory: Seconds before expiry when callers block for a refresh.
-        jitter: Fraction of the advisory period over which the first attempt is
-            spread; 0 refreshes exactly at the start of the advisory window.
-        backoff_initial: Wait after the first failed advisory refresh.
-        backoff_max: Longest wait between failed advisory refreshes.
-
-    Example:
-        >>> w = RefreshWindows()
-        >>> w.advisory_window(900), w.advisory_window(3600)
-        (300.0, 900.0)
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, *args: float, **kwargs: float) -> RefreshWindows:
-        self = super().__new__(cls, *args, **kwargs)
-        self._check()
-        return self
-
-    def _check(self) -> None:
-        if not 0 < self.advisory_fraction < 1:
-            raise ValueError(
-                f"advisory_fraction must be between 0 and 1; got {self.advisory_fraction}"
-            )
-        if self.mandatory < 0:
-            raise ValueError(f"mandatory must be >= 0 seconds; got {self.mandatory}")
-        if self.advisory_max < self.mandatory:
-            raise ValueError(
-                f"advisory_max must be >= mandatory ({self.mandatory}); got {self.advisory_max}"
-            )
-        if not 0 <= self.jitter <= 1:
-            raise ValueError(f"jitter must be between 0 and 1; got {self.jitter}")
-        if not 0 < self.backoff_initial <= self.backoff_max:
-            raise ValueError(
-                "backoff_initial must be > 0 and <= backoff_max; "
-                f"got {self.backoff_initial} and {self.backoff_max}"
-            )
-
-    def advisory_window(self, lifetime: float) -> float:
-        """Seconds before expiry when advisory refreshes start, for a lifetime."""
-        return max(min(lifetime * self.advisory_fraction, self.advisory_max), self.mandatory)
-
-    def refresh_at(
-        self, issued: datetime.datetime, expiry: datetime.datetime, rng: random.Random
-    ) -> datetime.datetime:
-        """The (jittered) time of the first advisory refresh attempt."""
-        lifetime = (expiry - issued).total_seconds()
-        advisory = self.advisory_window(lifetime)
-        spread = self.jitter * (advisory - self.mandatory) * rng.random()
-        return expiry - datetime.timedelta(seconds=advisory - spread)
-
-    def mandatory_at(self, expiry: datetime.datetime) -> datetime.datetime:
-        """The time from which callers block until credentials are refreshed."""
-        return expiry - datetime.timedelta(seconds=self.mandatory)
-
-    def retry_delay(self, failures: int, rng: random.Random) -> float:
-        """Seconds to wait after ``failures`` consecutive failed advisory refreshes."""
-        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(failures - 1, 0))
-        return float(ceiling * (0.5 + 0.5 * rng.random()))
-
-
-DEFAULT_WINDOWS = RefreshWindows()
 
 # Every AssumeRoleCredentials alive in the process, for clear_all().
 _live_credentials: weakref.WeakSet[AssumeRoleCredentials] = weakref.WeakSet()
@@ -151,9 +84,11 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
     policy.
 
     Args:
-        fetch: Returns botocore credential metadata: ``access_key``,
-            ``secret_key``, ``token``, ``expiry_time`` (aware datetime or ISO
-            text) and optionally ``account_id``.
+        fetch: ``fetch(advisory)`` returns botocore credential metadata:
+            ``access_key``, ``secret_key``, ``token``, ``expiry_time`` (aware
+            datetime or ISO text) and optionally ``account_id``. ``advisory``
+            is True when the current keys are still good, so the fetch should
+            give up quickly rather than hold the caller.
         role_arn: The role, for messages and logs.
         windows: The refresh policy.
         time_fetcher: The clock (aware datetimes).
@@ -163,7 +98,6 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
     # State created and owned by botocore's RefreshableCredentials, which we
     # read and write (see the module docstring); declared for the type checker.
     _refresh_lock: threading.Lock
-    _refresh_using: Callable[[], Mapping[str, Any]]
     _time_fetcher: _Clock
     _expiry_time: datetime.datetime | None
     _frozen_credentials: ReadOnlyCredentials | None
@@ -174,20 +108,27 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
 
     def __init__(
         self,
-        fetch: Callable[[], Mapping[str, Any]],
+        fetch: Callable[[bool], Mapping[str, Any]],
         *,
         role_arn: str,
         windows: RefreshWindows = DEFAULT_WINDOWS,
         time_fetcher: _Clock = _local_now,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__(refresh_using=fetch, method="assume-role", time_fetcher=time_fetcher)
+        super().__init__(
+            refresh_using=lambda: fetch(False), method="assume-role", time_fetcher=time_fetcher
+        )
+        self._fetch = fetch
         self.role_arn = role_arn
         self._windows = windows
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
         self._next_attempt: datetime.datetime | None = None
         self._mandatory_at: datetime.datetime | None = None
         self._failures = 0
+        # Every blocking refresh attempt gets a number; waiters compare it to
+        # learn that an attempt ran (and failed) while they waited.
+        self._attempts = 0
+        self._last_failure: Exception | None = None
         _live_credentials.add(self)
 
     @classmethod
@@ -201,6 +142,19 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         """When the current credentials expire; None before the first fetch."""
         expiry: datetime.datetime | None = self._expiry_time
         return expiry
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        """The current keys, refreshed first if due; never None.
+
+        A SnapStart restore (`clear`) may drop the keys between a refresh and
+        the read, so the read is retried until it sees keys; each retry is a
+        blocking refresh, which either publishes keys or raises.
+        """
+        while True:
+            self._refresh()
+            frozen = self._frozen_credentials
+            if frozen is not None:
+                return frozen
 
     def refresh_needed(self, refresh_in: int | None = None) -> bool:
         """Whether a refresh is due now.
@@ -230,6 +184,7 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             self._next_attempt = None
             self._mandatory_at = None
             self._failures = 0
+            self._last_failure = None
 
     def _refresh(self) -> None:
         # Fast path, no lock: the common case in a warm invocation.
@@ -243,9 +198,14 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             finally:
                 self._refresh_lock.release()
         elif self._mandatory_due():
-            # Too close to expiry to keep going: wait for the refresher,
-            # then check again (it may have failed).
+            # Too close to expiry to keep going: wait for the refresher. If it
+            # failed while we waited, its failure is ours too: repeating the
+            # attempt would hold every waiter for one more full attempt each.
+            seen = self._attempts
             with self._refresh_lock:
+                failure = self._last_failure
+                if self._attempts != seen and failure is not None and self._mandatory_due():
+                    raise _copy_of(failure)
                 self._refresh_locked()
 
     def _mandatory_due(self) -> bool:
@@ -258,55 +218,90 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         if not self.refresh_needed():
             return
         mandatory = self._mandatory_due()
+        if mandatory:
+            self._attempts += 1
         try:
-            metadata = self._refresh_using()
+            metadata = self._fetch(not mandatory)
+            fresh = self._parse(metadata)
         except Exception as error:
             if mandatory:
+                self._last_failure = error
                 logger.warning(
                     "Mandatory credential refresh for %s failed: %s", self.role_arn, error
                 )
                 raise
-            self._failures += 1
-            now = self._time_fetcher()
-            delay = self._windows.retry_delay(self._failures, self._rng)
-            retry = now + datetime.timedelta(seconds=delay)
-            assert self._mandatory_at is not None
-            self._next_attempt = min(retry, self._mandatory_at)
-            logger.warning(
-                "Advisory credential refresh for %s failed (attempt %d), keeping the current "
-                "credentials until %s and retrying in %.0f s: %s",
-                self.role_arn,
-                self._failures,
-                self._expiry_time,
-                (self._next_attempt - now).total_seconds(),
-                error,
-            )
+            self._advisory_failed(error)
             return
-        self._publish(metadata)
+        self._last_failure = None
+        self._publish(fresh)
 
-    def _publish(self, metadata: Mapping[str, Any]) -> None:
+    def _advisory_failed(self, error: Exception) -> None:
+        self._failures += 1
         now = self._time_fetcher()
-        expiry = parse_expiry(metadata["expiry_time"])
-        if expiry <= now:
-            # botocore raises the same for freshly fetched, already expired keys.
-            raise RuntimeError(
-                f"Credentials for {self.role_arn} were refreshed, but the refreshed "
-                "credentials are still expired."
+        delay = self._windows.retry_delay(self._failures, self._rng)
+        retry = now + datetime.timedelta(seconds=delay)
+        assert self._mandatory_at is not None
+        self._next_attempt = min(retry, self._mandatory_at)
+        logger.warning(
+            "Advisory credential refresh for %s failed (attempt %d), keeping the current "
+            "credentials until %s and retrying in %.0f s: %s",
+            self.role_arn,
+            self._failures,
+            self._expiry_time,
+            (self._next_attempt - now).total_seconds(),
+            error,
+        )
+
+    def _parse(self, metadata: Mapping[str, Any]) -> _Fresh:
+        """Check fetched metadata whole; a bad answer is a failed attempt naming the role."""
+        from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError
+
+        access_key, secret_key, token = (
+            metadata.get(name) for name in ("access_key", "secret_key", "token")
+        )
+        if not (
+            isinstance(access_key, str)
+            and isinstance(secret_key, str)
+            and isinstance(token, str)
+            and access_key
+            and secret_key
+            and token
+        ):
+            raise AssumeRoleError.from_code(
+                self.role_arn, INVALID_RESPONSE, "the credentials are incomplete"
             )
-        self._access_key = metadata["access_key"]
-        self._secret_key = metadata["secret_key"]
-        self._token = metadata["token"]
-        self._account_id = metadata.get("account_id")
-        self._expiry_time = expiry
+        try:
+            expiry = parse_expiry(metadata["expiry_time"])
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise AssumeRoleError.from_code(
+                self.role_arn, INVALID_RESPONSE, "the credentials have no valid expiration"
+            ) from None
+        now = self._time_fetcher()
+        if expiry <= now:
+            raise AssumeRoleError.from_code(
+                self.role_arn,
+                INVALID_RESPONSE,
+                f"the new credentials had already expired (at {expiry.isoformat()})",
+            )
+        account = metadata.get("account_id")
+        account_id = account if isinstance(account, str) else None
+        return _Fresh(access_key, secret_key, token, account_id, expiry, now)
+
+    def _publish(self, fresh: _Fresh) -> None:
+        self._access_key = fresh.access_key
+        self._secret_key = fresh.secret_key
+        self._token = fresh.token
+        self._account_id = fresh.account_id
+        self._expiry_time = fresh.expiry
         # The keys are published before the schedule: a reader that sees new
         # keys with the old (past) schedule only takes the lock path once more.
-        self._frozen_credentials = ReadOnlyCredentials(
-            self._access_key, self._secret_key, self._token, self._account_id
+        self._frozen_credentials = _frozen(
+            fresh.access_key, fresh.secret_key, fresh.token, fresh.account_id
         )
         self._failures = 0
-        self._mandatory_at = self._windows.mandatory_at(expiry)
+        self._mandatory_at = self._windows.mandatory_at(fresh.expiry)
         self._next_attempt = min(
-            self._windows.refresh_at(now, expiry, self._rng), self._mandatory_at
+            self._windows.refresh_at(fresh.fetched, fresh.expiry, self._rng), self._mandatory_at
         )
 
     def __repr__(self) -> str:
@@ -314,3 +309,23 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         return f"AssumeRoleCredentials(role_arn={self.role_arn!r}, expiry_time={expiry!r})"
 
     __str__ = __repr__
+
+
+def _copy_of(error: Exception) -> Exception:
+    """A fresh copy of a shared failure, so threads never share one traceback."""
+    try:
+        return copy.copy(error).with_traceback(None)
+    except Exception:  # an exception that cannot be copied is raised as it is
+        return error
+
+
+class _Fresh(NamedTuple):
+    access_key: str
+    secret_key: str
+    token: str
+    account_id: str | None
+    expiry: datetime.datetime
+    fetched: datetime.datetime
+
+    def __repr__(self) -> str:
+        return f"_Fresh(expiry={self.expiry.isoformat()!r})"

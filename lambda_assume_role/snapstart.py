@@ -24,11 +24,17 @@ _registered = False
 
 
 def after_restore() -> None:
-    """Drop every cached credential and the cached default session name."""
-    from lambda_assume_role.fetcher import forget_lambda_session_name
+    """Drop every cached credential and the cached default session name.
+
+    In-memory credentials are cleared, and cache entries (a `JSONFileCache`
+    in ``/tmp`` is part of the snapshot too) fetched before now are never
+    served again.
+    """
+    from lambda_assume_role.fetcher import forget_cached_before_now, forget_lambda_session_name
     from lambda_assume_role.refresh import AssumeRoleCredentials
 
     forget_lambda_session_name()
+    forget_cached_before_now()
     AssumeRoleCredentials.clear_all()
 
 

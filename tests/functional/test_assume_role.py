@@ -204,22 +204,6 @@ def test_json_file_cache_survives_a_new_process_view(
     assert folder.stat().st_mode & 0o777 == 0o700
 
 
-def test_cache_entry_shared_with_botocore_key(parent: boto3.Session) -> None:
-    """Keys match botocore's own AssumeRoleCredentialFetcher, so caches interoperate."""
-    from botocore.credentials import AssumeRoleCredentialFetcher
-
-    cache: dict[str, object] = {}
-    policy = {"b": 1, "a": 2}
-    identity(assume_role(parent, ROLE, RoleSessionName="key", Policy=policy, cache=cache))
-    fetcher = AssumeRoleCredentialFetcher(
-        lambda *a, **k: None,
-        parent.get_credentials(),
-        ROLE,
-        extra_args={"RoleSessionName": "key", "Policy": json.dumps(policy)},
-    )
-    assert list(cache) == [fetcher._create_cache_key()]
-
-
 def test_first_use_from_32_threads_makes_one_assume_role(
     parent: boto3.Session, requests_log: RequestLog
 ) -> None:

@@ -17,12 +17,15 @@ from lambda_assume_role.parameters import (
 ROLE = "arn:aws:iam::123456789012:role/Reader"
 
 
-def test_policy_dict_and_json_are_one_key_and_sent_compact() -> None:
+def test_policy_dict_is_sent_compact_and_keyed_as_the_text_sent() -> None:
     as_dict = prepare_parameters(ROLE, {"Policy": {"b": [1], "a": "x"}})
-    as_json = prepare_parameters(ROLE, {"Policy": '{"a": "x", "b": [1]}'})
-    assert as_dict.key == as_json.key
-    assert as_dict.cache_key() == as_json.cache_key()
+    same_text = prepare_parameters(ROLE, {"Policy": '{"b":[1],"a":"x"}'})
+    other_text = prepare_parameters(ROLE, {"Policy": '{"a": "x", "b": [1]}'})
     assert as_dict.request["Policy"] == '{"b":[1],"a":"x"}'
+    assert as_dict.key == same_text.key
+    # STS would receive different text: a different request, a different key.
+    assert as_dict.key != other_text.key
+    assert as_dict.cache_key("AKIA") != other_text.cache_key("AKIA")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError
 from lambda_assume_role.refresh import AssumeRoleCredentials, RefreshWindows
 
 T0 = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)
@@ -34,7 +35,7 @@ class FakeSTS:
         self.calls = 0
         self.failing: Exception | None = None
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self, advisory: bool = False) -> dict[str, Any]:
         self.calls += 1
         if self.failing is not None:
             raise self.failing
@@ -176,8 +177,9 @@ def test_backoff_never_passes_the_mandatory_point() -> None:
 
 def test_already_expired_keys_from_sts_are_an_error() -> None:
     credentials, _, _ = make(-10)
-    with pytest.raises(RuntimeError, match="still expired"):
+    with pytest.raises(AssumeRoleError, match="already expired") as raised:
         credentials.get_frozen_credentials()
+    assert raised.value.error_code == INVALID_RESPONSE
 
 
 def test_clear_forgets_the_keys() -> None:

@@ -1,0 +1,116 @@
+"""The refresh policy's numbers: how early to refresh, how long to wait for STS, how to back off.
+
+A frozen dataclass, checked when it is made, so a bad value fails where it is
+written. `lambda_assume_role.refresh` applies the windows and the backoff;
+`lambda_assume_role.fetcher` applies the timeouts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_WINDOWS", "RefreshWindows"]
+
+
+@dataclass(frozen=True)
+class RefreshWindows:
+    """How early to refresh, how long to wait for STS, and how to back off after a failure.
+
+    All values are seconds, except the fractions and ``max_attempts``. The
+    defaults need no tuning.
+
+    Attributes:
+        advisory_fraction: The advisory window as a fraction of the lifetime.
+        advisory_max: The advisory window's upper bound (botocore's 15 min).
+        mandatory: Seconds before expiry when callers block for a refresh.
+        jitter: Fraction of the advisory period over which the first attempt is
+            spread; 0 refreshes exactly at the start of the advisory window.
+        backoff_initial: Wait after the first failed advisory refresh.
+        backoff_max: Longest wait between failed advisory refreshes.
+        advisory_timeout: An advisory refresh makes one HTTP attempt and waits
+            at most this long to connect and to read (our backoff is the
+            only retry), so no caller is held long while its keys are good.
+        connect_timeout: The first fetch and mandatory refreshes: connect timeout.
+        read_timeout: The first fetch and mandatory refreshes: read timeout.
+        max_attempts: The first fetch and mandatory refreshes: HTTP attempts,
+            botocore's retries included.
+        deadline_margin: Inside a decorated handler, STS calls end this long
+            before the invocation's deadline, so the error can be reported.
+
+    Example:
+        >>> w = RefreshWindows()
+        >>> w.advisory_window(900), w.advisory_window(3600)
+        (300.0, 900.0)
+        >>> RefreshWindows(jitter=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: jitter must be between 0 and 1; got 2
+    """
+
+    advisory_fraction: float = 1 / 3
+    advisory_max: float = 15 * 60
+    mandatory: float = 60
+    jitter: float = 0.5
+    backoff_initial: float = 15
+    backoff_max: float = 300
+    advisory_timeout: float = 2.0
+    connect_timeout: float = 3.0
+    read_timeout: float = 5.0
+    max_attempts: int = 3
+    deadline_margin: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number; got {type(value).__name__}")
+        if not 0 < self.advisory_fraction < 1:
+            raise ValueError(
+                f"advisory_fraction must be between 0 and 1; got {self.advisory_fraction}"
+            )
+        if self.mandatory < 0:
+            raise ValueError(f"mandatory must be >= 0 seconds; got {self.mandatory}")
+        if self.advisory_max < self.mandatory:
+            raise ValueError(
+                f"advisory_max must be >= mandatory ({self.mandatory}); got {self.advisory_max}"
+            )
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"jitter must be between 0 and 1; got {self.jitter}")
+        if not 0 < self.backoff_initial <= self.backoff_max:
+            raise ValueError(
+                "backoff_initial must be > 0 and <= backoff_max; "
+                f"got {self.backoff_initial} and {self.backoff_max}"
+            )
+        for name in ("advisory_timeout", "connect_timeout", "read_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0 seconds; got {getattr(self, name)}")
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be an int >= 1; got {self.max_attempts}")
+        if self.deadline_margin < 0:
+            raise ValueError(f"deadline_margin must be >= 0 seconds; got {self.deadline_margin}")
+
+    def advisory_window(self, lifetime: float) -> float:
+        """Seconds before expiry when advisory refreshes start, for a lifetime."""
+        return max(min(lifetime * self.advisory_fraction, self.advisory_max), self.mandatory)
+
+    def refresh_at(
+        self, issued: datetime.datetime, expiry: datetime.datetime, rng: random.Random
+    ) -> datetime.datetime:
+        """The (jittered) time of the first advisory refresh attempt."""
+        lifetime = (expiry - issued).total_seconds()
+        advisory = self.advisory_window(lifetime)
+        spread = self.jitter * (advisory - self.mandatory) * rng.random()
+        return expiry - datetime.timedelta(seconds=advisory - spread)
+
+    def mandatory_at(self, expiry: datetime.datetime) -> datetime.datetime:
+        """The time from which callers block until credentials are refreshed."""
+        return expiry - datetime.timedelta(seconds=self.mandatory)
+
+    def retry_delay(self, failures: int, rng: random.Random) -> float:
+        """Seconds to wait after ``failures`` consecutive failed advisory refreshes."""
+        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(failures - 1, 0))
+        return float(ceiling * (0.5 + 0.5 * rng.random()))
+
+
+DEFAULT_WINDOWS = RefreshWindows()

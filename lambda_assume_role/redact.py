@@ -1,0 +1,127 @@
+"""Keep the keys we receive out of every log record, botocore's DEBUG records included.
+
+People debug Lambda functions with ``boto3.set_stream_logger("")`` or
+``logging.basicConfig(level=logging.DEBUG)``. botocore then logs every
+answer in full (``botocore.parsers``: "Response body"), so an AssumeRole
+answer prints its new secret key and session token; and every request signed
+with a session token logs it (``botocore.endpoint``'s prepared request,
+``botocore.auth``'s canonical request).
+
+`protect_botocore_logs` adds one filter to the loggers of botocore, boto3,
+urllib3 and this package. The filter rewrites a record only when its text
+holds a credential: the contents of ``SecretAccessKey`` / ``SessionToken``
+elements or JSON members, and ``X-Amz-Security-Token`` header or query
+values, whole or cut short. Everything else in the record, and every other
+record, is left as it is: other services' debug logs stay useful.
+
+A filter attached to a logger sees only the records created on that logger
+(not those propagated from its children), so it is attached to each logger
+by name: botocore's modules create their loggers at import, and the filter
+is (re)applied whenever a new STS client or assumed-role session is made,
+which covers loggers created since.
+
+Example:
+    >>> redact_text("<SessionToken>FQoGZXIvYXdzE</SessionToken><Expiration>")
+    '<SessionToken>***</SessionToken><Expiration>'
+    >>> redact_text("{'x-amz-security-token': b'FQoGZX'}")
+    "{'x-amz-security-token': b'***'}"
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+__all__ = ["REDACTED", "RedactingFilter", "protect_botocore_logs", "redact_text"]
+
+REDACTED = "***"
+
+_NAMES = r"SecretAccessKey|SessionToken|secretAccessKey|sessionToken|secret_key|token"
+# Each pattern keeps its prefix (group 1) and replaces the value up to its end
+# or to the end of the text (a body cut short still hides what it holds).
+_PATTERNS = (
+    # XML elements: <SecretAccessKey>value</SecretAccessKey>
+    re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*"),
+    # JSON / repr members: "SecretAccessKey": "value"
+    re.compile(rf"""(["'](?:{_NAMES})["']\s*:\s*b?["'])[^"']*""", re.IGNORECASE),
+    # Header dicts and reprs: 'X-Amz-Security-Token': b'value'
+    re.compile(r"""(["']x-amz-security-token["']\s*:\s*b?["'])[^"']*""", re.IGNORECASE),
+    # Canonical requests ("x-amz-security-token:value") and query strings ("=value").
+    re.compile(r"(x-amz-security-token[:=])[^\s&\"'\\]*", re.IGNORECASE),
+)
+_TRIGGERS = ("secretaccesskey", "sessiontoken", "security-token", "secret_key", "token")
+
+_LOGGER_PREFIXES = ("botocore", "boto3", "urllib3", "s3transfer", "lambda_assume_role")
+_KNOWN_LOGGERS = (
+    "botocore.parsers",
+    "botocore.endpoint",
+    "botocore.auth",
+    "botocore.hooks",
+    "botocore.awsrequest",
+    "botocore.httpsession",
+    "botocore.retryhandler",
+    "botocore.retries.standard",
+    "botocore.credentials",
+    "botocore.utils",
+    "botocore.client",
+    "urllib3.connectionpool",
+    "lambda_assume_role",
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every credential value it holds replaced by ``***``."""
+    lowered = text.lower()
+    if not any(trigger in lowered for trigger in _TRIGGERS):
+        return text
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record whose message or traceback holds a credential; never drops one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's to report
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact_text(text)
+        elif record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        return True
+
+
+_FILTER = RedactingFilter()
+_lock = threading.Lock()
+_protected: set[str] = set()
+
+
+def protect_botocore_logs() -> None:
+    """Attach the filter to every botocore, boto3, urllib3 and package logger (idempotent).
+
+    Cheap after the first call: it only looks for loggers created since.
+    """
+    manager = logging.Logger.manager
+    names = [
+        name
+        for name in list(manager.loggerDict)
+        if name.startswith(_LOGGER_PREFIXES) and name not in _protected
+    ]
+    if not names and _protected:
+        return
+    with _lock:
+        for name in (*_KNOWN_LOGGERS, *names):
+            if name in _protected:
+                continue
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+            _protected.add(name)
