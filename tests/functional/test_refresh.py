@@ -58,16 +58,27 @@ def test_short_sessions_do_not_assume_role_on_every_call(
     assert requests_log.count("AssumeRole") == 1
 
 
+# A day on a 30 s grid: half the 60 s mandatory window, so no step can jump past a refresh
+# point. Refreshes are triggered by reading the credentials, which is what the signer does
+# for each request; a real signed request every 10th step (every 5 minutes) checks that the
+# signer gets the same, current keys. So a day is 2,880 credential reads but only 288
+# GetCallerIdentity calls, plus the AssumeRole calls that are being counted.
+STEP = 30
+SIGN_EVERY = 10
+DAY = 86400
+
+
 @pytest.mark.parametrize(
     ("duration", "windows", "low", "high"),
     [
         # jitter off: refresh exactly 300 s before expiry -> every 600 s -> 144 + the first.
         (900, RefreshWindows(jitter=0), 144, 146),
         # default jitter: first attempt 600..720 s after issue, on a 30 s grid.
-        (900, RefreshWindows(), 86400 // 750, 86400 // 600 + 1),
+        (900, RefreshWindows(), DAY // 750, DAY // 600 + 1),
         # 3600 s credentials: window capped at 15 min -> every 2700..3030 s.
-        (3600, RefreshWindows(), 86400 // 3060, 86400 // 2700 + 1),
+        (3600, RefreshWindows(), DAY // 3060, DAY // 2700 + 1),
     ],
+    ids=["900s-no-jitter", "900s-jitter", "3600s-jitter"],
 )
 def test_a_day_of_calls_refreshes_once_per_period_and_never_signs_with_stale_keys(
     parent: boto3.Session,
@@ -82,25 +93,40 @@ def test_a_day_of_calls_refreshes_once_per_period_and_never_signs_with_stale_key
         parent, ROLE, RoleSessionName="day", DurationSeconds=duration, refresh_windows=windows
     )
     credentials = session.get_credentials()
-    remaining_at_signing: list[float] = []
+    remaining_at_use: list[float] = []
+    signed_with: list[str] = []
+
+    def remaining() -> float:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return float((credentials.expiry_time - now).total_seconds())
 
     def check_signature(request: Any, **kwargs: Any) -> None:
         # before-send fires after the request is signed; the signer froze the
         # current credentials, whose expiry we read here.
         auth = request.headers["Authorization"].decode()
-        assert credentials.get_frozen_credentials().access_key in auth
-        now = datetime.datetime.now(datetime.timezone.utc)
-        remaining_at_signing.append((credentials.expiry_time - now).total_seconds())
+        access_key = credentials.get_frozen_credentials().access_key
+        assert access_key in auth
+        signed_with.append(access_key)
+        remaining_at_use.append(remaining())
 
     session.events.register("before-send.sts.GetCallerIdentity", check_signature)
     client = session.client("sts")
-    for _ in range(86400 // 30):
-        client.get_caller_identity()
-        shift(clock, 30)
+    for step in range(DAY // STEP):
+        if step % SIGN_EVERY == 0:
+            client.get_caller_identity()
+        else:
+            credentials.get_frozen_credentials()
+            remaining_at_use.append(remaining())
+        shift(clock, STEP)
     count = requests_log.count("AssumeRole")
     assert low <= count <= high
-    assert len(remaining_at_signing) == 86400 // 30
-    assert min(remaining_at_signing) >= 30
+    assert len(remaining_at_use) == DAY // STEP
+    assert min(remaining_at_use) >= STEP
+    # moto saw every signed request, each with the keys that were current when it was sent.
+    calls = requests_log.matching("GetCallerIdentity")
+    assert [call.access_key for call in calls] == signed_with
+    assert len(calls) == DAY // STEP // SIGN_EVERY
+    assert len(set(signed_with)) > count // 2  # the signer moved on to refreshed keys
 
 
 def test_throttled_advisory_refresh_keeps_calls_working_then_backs_off_and_recovers(

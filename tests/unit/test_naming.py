@@ -8,6 +8,7 @@ import re
 import string
 
 import aws_assume_role_lib
+import botocore.session
 import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
@@ -21,17 +22,35 @@ from lambda_assume_role.naming import (
     sanitize_session_name,
 )
 
-VALID = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+# The oracle is botocore's STS model, not our constant: min 2, max 64, pattern [\w+=,.@-]*
+# (a Java-style \w, which is ASCII).
+_INPUT = botocore.session.get_session().get_service_model("sts").operation_model("AssumeRole")
+assert _INPUT.input_shape is not None
+_MODEL = _INPUT.input_shape.members["RoleSessionName"].metadata
+_MODEL_CLASS = _MODEL["pattern"].removesuffix("*")
+VALID = re.compile(f"{_MODEL_CLASS}{{{_MODEL['min']},{_MODEL['max']}}}", re.ASCII)
 ENV_ID = "3893xmpl7fac4485b47bb75b671a283c"
 STREAM = f"2020/01/31/[$LATEST]{ENV_ID}"
 FROZEN = datetime.datetime(2024, 2, 29, 13, 14, 15, 161718, tzinfo=datetime.timezone.utc)
 RANDOM_CHARS = set(string.ascii_lowercase + string.digits)
 
 
-def test_pattern_and_rule() -> None:
-    assert ROLE_SESSION_NAME_PATTERN.pattern == r"[\w+=,.@-]{2,64}"
-    assert ROLE_SESSION_NAME_PATTERN.flags & re.ASCII
-    assert ROLE_SESSION_NAME_RULE == r"2-64 characters of [\w+=,.@-]"
+def test_pattern_accepts_exactly_what_the_sts_model_accepts() -> None:
+    for code in range(0x250):  # every ASCII character, and Latin letters that \w would take
+        candidate = "ab" + chr(code)
+        expected = VALID.fullmatch(candidate) is not None
+        assert (ROLE_SESSION_NAME_PATTERN.fullmatch(candidate) is not None) == expected, candidate
+    for length in range(0, 70):
+        expected = _MODEL["min"] <= length <= _MODEL["max"]
+        assert (ROLE_SESSION_NAME_PATTERN.fullmatch("a" * length) is not None) == expected
+
+
+def test_rule_states_the_model_limits() -> None:
+    expected = f"{_MODEL['min']}-{_MODEL['max']} characters of {_MODEL_CLASS}"
+    assert expected == ROLE_SESSION_NAME_RULE
+
+
+def test_pattern_examples() -> None:
     assert ROLE_SESSION_NAME_PATTERN.fullmatch("ab+=,.@-_9")
     assert not ROLE_SESSION_NAME_PATTERN.fullmatch("a")
     assert not ROLE_SESSION_NAME_PATTERN.fullmatch("a" * 65)
@@ -50,7 +69,7 @@ def test_pattern_and_rule() -> None:
         ("my function/v1", "my_function_v1"),
         ("a  //  b", "a_b"),  # a run becomes one underscore
         ("a+b", "a_b"),  # "+" is valid for STS but replaced, as aws-assume-role-lib does
-        ("ééé", "_"),
+        ("ééé", "__"),  # one run of invalid characters is "_", then padded to 2
         ("", "__"),
         ("x", "x_"),
         ("é", "__"),
@@ -59,7 +78,7 @@ def test_pattern_and_rule() -> None:
     ],
 )
 def test_sanitize_session_name(value: str, expected: str) -> None:
-    assert sanitize_session_name(value) == expected.ljust(2, "_")
+    assert sanitize_session_name(value) == expected
     assert VALID.fullmatch(sanitize_session_name(value))
 
 
