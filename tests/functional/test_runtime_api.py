@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 import subprocess
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+import time_machine
 
 from tests.support.runtime_api import (
     RuntimeAPIEmulator,
@@ -20,6 +23,7 @@ from tests.support.runtime_api import (
 
 APP = """
 import os
+import time
 
 def handler(event, context):
     return {
@@ -35,9 +39,24 @@ def handler(event, context):
 
 def fails(event, context):
     raise ValueError(f"bad event {event['n']}")
+
+def held(event, context):
+    # Answers only once the test creates the release file: no race against a sleep.
+    release = event["release"]
+    for _ in range(3000):
+        if os.path.exists(release):
+            break
+        time.sleep(0.01)
+    return event["answer"]
 """
 
-Launcher = Callable[[str], subprocess.Popen[bytes]]
+
+class Launched(NamedTuple):
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str]  # the environment the runtime was started with
+
+
+Launcher = Callable[[str], Launched]
 
 
 @pytest.fixture
@@ -52,11 +71,11 @@ def launch(api: RuntimeAPIEmulator, tmp_path: Path) -> Iterator[Launcher]:
     (tmp_path / "app.py").write_text(APP)
     procs: list[subprocess.Popen[bytes]] = []
 
-    def _launch(handler: str) -> subprocess.Popen[bytes]:
+    def _launch(handler: str) -> Launched:
         env = lambda_environment(api.address, handler, task_root=tmp_path)
         proc = start_runtime(handler, cwd=tmp_path, pythonpath=[str(tmp_path)], env=env)
         procs.append(proc)
-        return proc
+        return Launched(proc, env)
 
     yield _launch
     for proc in procs:
@@ -64,7 +83,7 @@ def launch(api: RuntimeAPIEmulator, tmp_path: Path) -> Iterator[Launcher]:
 
 
 def test_invokes_a_handler_repeatedly(api: RuntimeAPIEmulator, launch: Launcher) -> None:
-    launch("app.handler")
+    launched = launch("app.handler")
     api.wait_ready(timeout=10)
     for n in range(3):
         result = api.invoke({"n": n, "text": "héllo"}, timeout=10)
@@ -78,7 +97,7 @@ def test_invokes_a_handler_repeatedly(api: RuntimeAPIEmulator, launch: Launcher)
     assert payload["function_name"] == "test-function"
     assert payload["memory"] == "128"  # awslambdaric passes it as a string
     assert payload["arn"] == api.function_arn
-    assert payload["log_stream"].startswith(time.strftime("%Y/%m/%d/[$LATEST]"))
+    assert payload["log_stream"] == launched.env["AWS_LAMBDA_LOG_STREAM_NAME"]
     assert payload["trace"].startswith("Root=1-")
     deadline = time.monotonic() + 5
     while api.polls < 4 and time.monotonic() < deadline:
@@ -111,7 +130,7 @@ def test_exception_at_import_is_an_init_error(
     api: RuntimeAPIEmulator, launch: Launcher, tmp_path: Path
 ) -> None:
     (tmp_path / "broken.py").write_text("raise RuntimeError('no config at import')\n")
-    proc = launch("broken.handler")
+    proc = launch("broken.handler").proc
     error = api.init_error(timeout=10)
     assert error is not None
     assert error["errorType"] == "RuntimeError"
@@ -140,35 +159,62 @@ def test_bad_handler_is_an_init_error(
     assert message in error["errorMessage"]
 
 
-def test_waits_time_out_cleanly(api: RuntimeAPIEmulator) -> None:
-    start = time.monotonic()
-    with pytest.raises(TimeoutError, match="did not pick up invocation"):
-        api.invoke({"nobody": "listening"}, timeout=0.2)
-    assert api.init_error(timeout=0.1) is None
-    with pytest.raises(TimeoutError, match="did not poll"):
-        api.wait_ready(timeout=0.1)
-    assert time.monotonic() - start < 2
+def test_waits_end_at_the_given_timeout_not_the_default(api: RuntimeAPIEmulator) -> None:
+    # Each wait is given 0.1-0.2 s; its default is 10-30 s. The bound is wide enough for a
+    # loaded machine and still fails if a wait ignores its timeout.
+    def took(wait: Callable[[], object]) -> float:
+        start = time.monotonic()
+        wait()
+        return time.monotonic() - start
+
+    def invoke() -> None:
+        with pytest.raises(TimeoutError, match="did not pick up invocation"):
+            api.invoke({"nobody": "listening"}, timeout=0.2)
+
+    def wait_ready() -> None:
+        with pytest.raises(TimeoutError, match="did not poll"):
+            api.wait_ready(timeout=0.1)
+
+    assert took(invoke) < 5
+    assert took(lambda: api.init_error(timeout=0.1)) < 5
+    assert api.init_error(timeout=0) is None
+    assert took(wait_ready) < 5
 
 
 def test_slow_handler_times_out_then_runtime_moves_on(
     api: RuntimeAPIEmulator, launch: Launcher, tmp_path: Path
 ) -> None:
-    (tmp_path / "slow.py").write_text(
-        textwrap.dedent(
-            """
-            import time
-
-            def handler(event, context):
-                time.sleep(event["sleep"])
-                return event["sleep"]
-            """
-        )
-    )
-    launch("slow.handler")
-    api.wait_ready(timeout=10)
+    launch("app.held")
+    api.wait_ready(timeout=10)  # the runtime is polling: the invocation is picked up at once
+    release = tmp_path / "release"
     with pytest.raises(TimeoutError, match="did not answer invocation"):
-        api.invoke({"sleep": 0.5}, timeout=0.1)
-    assert api.invoke({"sleep": 0}, timeout=10).payload == 0  # the late answer was ignored
+        # The handler cannot answer before the file exists, however slow the machine.
+        api.invoke({"release": str(release), "answer": "late"}, timeout=2)
+    release.touch()
+    fresh = api.invoke({"release": str(release), "answer": "fresh"}, timeout=10)
+    assert fresh.payload == "fresh"  # the late answer was ignored
+
+
+@pytest.fixture
+def local_time_is_tomorrow() -> Iterator[None]:
+    """A local time zone 14 hours ahead of UTC (Kiribati), so local and UTC dates differ."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "KIRITIMATI-14")  # POSIX form: needs no tz database
+        time.tzset()
+        yield
+    time.tzset()
+
+
+def test_log_stream_name_has_lambdas_shape_and_utc_date(local_time_is_tomorrow: None) -> None:
+    before_midnight = datetime.datetime(2026, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
+    # A timestamp: given an aware datetime, time-machine would also set the local zone.
+    with time_machine.travel(before_midnight.timestamp(), tick=False):
+        assert time.strftime("%Y") == "2027"  # local time is already next year
+        env = lambda_environment("127.0.0.1:9001", "app.handler", task_root="/var/task")
+    stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+    assert re.fullmatch(r"2026/12/31/\[\$LATEST\][0-9a-f]{32}", stream), stream
+    again = lambda_environment("127.0.0.1:9001", "app.handler", task_root="/var/task")
+    assert again["AWS_LAMBDA_LOG_STREAM_NAME"][-32:] != stream[-32:]  # a new environment id
 
 
 def test_start_runtime_requires_the_runtime_api(tmp_path: Path) -> None:
