@@ -2,7 +2,7 @@
 behind one call, RSS, statistics, markdown tables and a version header.
 
 Run the benchmarks from the repository root (``.venv/bin/python -m benchmarks.tenant_cost``),
-so that ``tests.support.moto_server`` is importable. Nothing here talks to AWS: every client
+so that ``emulators.moto_server`` is importable. Nothing here talks to AWS: every client
 goes to a moto server on 127.0.0.1 through ``AWS_ENDPOINT_URL``.
 """
 
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import boto3
 
-    from tests.support.moto_server import MotoServer
+    from emulators.moto_server import MotoServer
 
 __all__ = [
     "ACCOUNT",
@@ -108,7 +108,7 @@ def isolate_aws_environment() -> Path:
 
 def start_moto() -> MotoServer:
     """Isolate the AWS environment, start a recording moto server and point botocore at it."""
-    from tests.support.moto_server import MotoServer
+    from emulators.moto_server import MotoServer
 
     isolate_aws_environment()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr

@@ -9,7 +9,7 @@ submodules those names live in. "After boto3" statements run after an untimed
 ``import boto3``, which the Lambda runtime's own code has not done, but almost every
 function does. One untimed run of each statement first writes the bytecode caches.
 
-**Time to first result.** An example runs as Lambda runs it (`tests.support.lambda_runtime`):
+**Time to first result.** An example runs as Lambda runs it (`emulators.lambda_runtime`):
 ``python -S -m awslambdaric app.handler`` against the Runtime API emulator, with only the
 function's folder, the layer built from this checkout (`build_layer_directory`, unzipped)
 and the modules the Lambda runtime ships on its path; AWS is moto on 127.0.0.1. Measured
@@ -218,8 +218,8 @@ def measure_functions() -> list[FunctionResult]:
     """Start each variant `FIRST_RESULT_RUNS` times; time its first and warm invocations."""
     import boto3
 
+    from emulators.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
     from lambda_assume_role.layer import build_layer_directory
-    from tests.support.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
 
     server = start_moto()
     root = Path(tempfile.mkdtemp(prefix="bench-cold-"))

@@ -33,7 +33,7 @@ from benchmarks._harness import (
 if TYPE_CHECKING:
     import boto3
 
-    from tests.support.moto_server import MotoServer
+    from emulators.moto_server import MotoServer
 
 DURATIONS = (900, 1800, 3600)
 CALLS = 1000

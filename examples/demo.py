@@ -33,9 +33,9 @@ from pathlib import Path
 import boto3
 import time_machine
 
+from emulators.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
+from emulators.moto_server import MotoServer
 from lambda_assume_role.layer import build_layer_directory
-from tests.support.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
-from tests.support.moto_server import MotoServer
 
 EXAMPLES = Path(__file__).resolve().parent
 TENANT_A, TENANT_B = "111111111111", "222222222222"

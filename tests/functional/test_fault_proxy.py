@@ -18,14 +18,14 @@ import pytest
 from botocore.config import Config
 from botocore.retries.standard import ExponentialBackoff
 
-from tests.support.fault_proxy import (
+from emulators.fault_proxy import (
     FaultProxy,
     assume_role_body,
     cut_after,
     drop_element,
     set_element,
 )
-from tests.support.moto_server import MotoServer, RequestLog
+from emulators.moto_server import MotoServer, RequestLog
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import pytest
 import time_machine
 
-from tests.support.runtime_api import (
+from emulators.runtime_api import (
     RuntimeAPIEmulator,
     lambda_environment,
     start_runtime,
