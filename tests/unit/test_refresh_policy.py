@@ -87,16 +87,27 @@ def test_jittered_refresh_points_spread_over_the_first_half_of_the_advisory_peri
     assert no_jitter == T0 + datetime.timedelta(seconds=600)
 
 
-def test_backoff_doubles_and_is_capped() -> None:
+@pytest.mark.parametrize(
+    ("failures", "low", "high"),
+    # 15 s doubled after each failure, capped at 300 s; a delay is drawn from [ceiling/2, ceiling].
+    [
+        (1, 7.5, 15),
+        (2, 15, 30),
+        (3, 30, 60),
+        (4, 60, 120),
+        (5, 120, 240),
+        (6, 150, 300),
+        (7, 150, 300),
+        (30, 150, 300),
+    ],
+)
+def test_backoff_doubles_and_is_capped(failures: int, low: float, high: float) -> None:
     windows = RefreshWindows()
     rng = random.Random(3)
-    ceilings = [max(windows.retry_delay(n, rng) for _ in range(200)) for n in range(1, 8)]
-    assert ceilings[0] <= 15
-    assert ceilings[1] <= 30
-    assert ceilings[2] <= 60
-    assert ceilings[-1] <= 300
-    assert ceilings[-1] > 150
-    assert all(windows.retry_delay(1, rng) >= 7.5 for _ in range(200))
+    delays = [windows.retry_delay(failures, rng) for _ in range(200)]
+    assert low <= min(delays)
+    assert max(delays) <= high
+    assert max(delays) - min(delays) > 0.8 * (high - low)  # spread over the whole range
 
 
 @pytest.mark.parametrize(
