@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from lambda_assume_role.cli import main
-from tests.support.fault_proxy import FaultProxy
+from emulators.fault_proxy import FaultProxy, cut_after
+from lambda_assume_role.cli import build_parser, main, option_for, redact
+from lambda_assume_role.parameters import ASSUME_ROLE_KEYWORDS, ASSUME_ROLE_PARAMETERS
 from tests.support.moto_server import MotoServer, RequestLog
 
 ROLE = "arn:aws:iam::111111111111:role/Cli"
@@ -36,17 +41,20 @@ def test_json_output_is_credential_process_format(
     assert call.params["DurationSeconds"] == "900"
 
 
-def test_env_output_is_the_default(
+def test_env_output_is_the_default_and_uses_the_names_the_sdks_read(
     moto_server: MotoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["assume", ROLE, "--RoleSessionName", "cli"]) == 0
-    names = [line.split("=", 1)[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == [
+    lines = capsys.readouterr().out.splitlines()
+    words = [shlex.split(line) for line in lines]
+    assert [w[0] for w in words] == ["export"] * 4
+    assert [w[1].split("=", 1)[0] for w in words] == [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
-        "AWS_CREDENTIALS_EXPIRATION",
+        "AWS_CREDENTIAL_EXPIRATION",
     ]
+    assert all(len(w) == 2 for w in words)
 
 
 def test_assume_role_options_reach_sts(
@@ -150,3 +158,318 @@ def test_build_layer_prints_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["build-layer", "--output", str(output), "--slim"]) == 0
     assert output.is_file()
     assert "zipped" in capsys.readouterr().out
+
+
+# -- the option table -------------------------------------------------------------------
+
+
+def test_every_assume_role_parameter_is_an_option_and_every_option_a_parameter() -> None:
+    parser = build_parser()
+    given = vars(parser.parse_args(["assume", ROLE]))
+    assert set(given) - {"command", "profile", "format", "RoleArn"} == set(ASSUME_ROLE_KEYWORDS)
+    for parameter in ASSUME_ROLE_PARAMETERS:
+        option = option_for(parameter)
+        # The spellings of aws-assume-role-lib's CLI: the keyword, dashes for snake_case.
+        assert option == "--" + parameter.name.replace("_", "-")
+        assert getattr(parser.parse_args(["assume", ROLE, option, "x"]), parameter.name) == "x"
+
+
+def test_additional_kwargs_reach_sts(
+    moto_server: MotoServer, requests_log: RequestLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["assume", ROLE, "--additional-kwargs", '{"ExternalId": "from-kwargs"}'])
+    assert code == 0
+    (call,) = requests_log.matching("AssumeRole")
+    assert call.params["ExternalId"] == "from-kwargs"
+
+
+# -- subprocesses: one line, never a traceback -------------------------------------------
+
+CLI = [sys.executable, "-m", "lambda_assume_role"]
+
+
+def _run(
+    command: Sequence[str],
+    env: dict[str, str] | None = None,
+    *,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` with stdin at EOF, in its own session (so no controlling terminal).
+
+    On timeout the whole process group is killed, so a runaway chain of
+    credential_process children cannot outlive the test.
+    """
+    process = subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ) if env is None else env,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"{' '.join(command)} still running after {timeout} s")
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # any leftover children
+    return subprocess.CompletedProcess(list(command), process.returncode, out, err)
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("lambda-assume-role: ")
+    assert PARENT_SECRET not in result.stderr
+    return result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--Tags", "5"], "--Tags must be a list"),
+        (["--PolicyArns", "123"], "--PolicyArns must be a list"),
+        (["--Policy", "[" * 100_000], "--Policy"),
+        (["--Policy", "[1]"], "--Policy must be a JSON object"),
+        (["--DurationSeconds", "soon"], "--DurationSeconds"),
+        (["--Tags", "team"], "--Tags"),
+        (["--additional-kwargs", "abc"], "--additional-kwargs"),
+        (["--DurationSeconds", "60"], "DurationSeconds"),
+        (["--Bogus", "1"], "--Bogus"),
+        (["--SerialNumber", "arn:aws:iam::111111111111:mfa/user"], "--TokenCode"),
+    ],
+    ids=[
+        "tags-number",
+        "policy-arns-number",
+        "policy-nested-too-deeply",
+        "policy-not-an-object",
+        "duration-not-a-number",
+        "tag-without-equals",
+        "additional-kwargs-not-json",
+        "duration-out-of-range",
+        "unknown-option",
+        "mfa-code-with-stdin-at-eof",
+    ],
+)
+def test_bad_argument_is_one_line_exit_2_before_any_request(
+    moto_server: MotoServer, requests_log: RequestLog, arguments: list[str], named: str
+) -> None:
+    err = _assert_one_line_error(_run([*CLI, "assume", ROLE, *arguments]), 2)
+    assert named in err
+    assert requests_log.matching("AssumeRole") == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("AWS_MAX_ATTEMPTS", "abc", "AWS_MAX_ATTEMPTS"),
+        ("AWS_ENDPOINT_URL", "http://[::1", "invalid AWS configuration"),
+        ("AWS_ENDPOINT_URL", "not-a-url", "not-a-url"),
+        ("AWS_RETRY_MODE", "bogus", "bogus"),
+    ],
+    ids=["max-attempts", "endpoint-bad-ipv6", "endpoint-not-a-url", "retry-mode"],
+)
+def test_bad_aws_configuration_is_one_line_exit_2(
+    moto_server: MotoServer, requests_log: RequestLog, variable: str, value: str, named: str
+) -> None:
+    env = {**os.environ, variable: value}
+    err = _assert_one_line_error(_run([*CLI, "assume", ROLE, "--json"], env), 2)
+    assert named in err
+    assert requests_log.matching("AssumeRole") == []
+
+
+def test_closed_stdout_is_one_line_without_traceback(moto_server: MotoServer) -> None:
+    process = subprocess.Popen(
+        [*CLI, "assume", ROLE, "--RoleSessionName", "pipe"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # the reader is gone before anything is written
+    err = process.stderr.read()
+    process.wait(timeout=60)
+    assert process.returncode == 1
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    assert err.count("\n") == 1, err
+    assert "stdout was closed" in err
+
+
+def test_interrupt_during_assume_role_is_one_line_exit_130(fault_proxy: FaultProxy) -> None:
+    fault_proxy.fail("AssumeRole", "hang")
+    process = subprocess.Popen(
+        [*CLI, "assume", ROLE, "--json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert fault_proxy.wait_hanging(timeout=60)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130
+    assert out == ""
+    assert err == "lambda-assume-role: interrupted\n"
+
+
+def test_a_cut_short_sts_answer_is_exit_4_without_the_new_secret(
+    fault_proxy: FaultProxy,
+) -> None:
+    answers: list[bytes] = []
+    cut = cut_after("</SessionToken>")
+
+    def keep_and_cut(body: bytes) -> bytes:
+        answers.append(body)
+        return cut(body)
+
+    fault_proxy.rewrite("AssumeRole", keep_and_cut, status=200)
+    env = {**os.environ, "AWS_MAX_ATTEMPTS": "1"}
+    err = _assert_one_line_error(_run([*CLI, "assume", ROLE, "--json"], env), 4)
+    assert ROLE in err
+    assert answers
+    for answer in answers:
+        for element in ("SecretAccessKey", "SessionToken"):
+            secret = answer.decode().split(f"<{element}>")[1].split("<")[0]
+            assert secret
+            assert secret not in err
+
+
+def test_redact_removes_keys_in_xml_json_and_env_forms() -> None:
+    text = (
+        "<SecretAccessKey>wJalr/K7MDENG+bPxRfiCY</SecretAccessKey> <SessionToken>FwoGZX"
+        ' {"SessionToken": "IQoJb3JpZ2lu"} aws_secret_access_key = abc/def'
+    )
+    cleaned = redact(text)
+    for secret in ("wJalr/K7MDENG+bPxRfiCY", "FwoGZX", "IQoJb3JpZ2lu", "abc/def"):
+        assert secret not in cleaned
+    assert "<SecretAccessKey>" in cleaned
+
+
+# -- credential_process ------------------------------------------------------------------
+
+
+def _config(tmp_path: Path, text: str) -> dict[str, str]:
+    """An environment with only the given config file: no keys in the environment."""
+    (tmp_path / "aws-config").write_text(text)
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_KEYS}
+    env["AWS_CONFIG_FILE"] = str(tmp_path / "aws-config")
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "aws-credentials")
+    return env
+
+
+_ENV_KEYS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"}
+
+
+def _process_line(runs: Path, *arguments: str) -> str:
+    """A credential_process that counts its runs, then runs our command."""
+    command = shlex.join([*CLI, "assume", *arguments])
+    return "sh -c " + shlex.quote(f"echo run >> {shlex.quote(str(runs))}; exec {command}")
+
+
+def test_credential_process_calling_itself_stops_with_one_line(
+    moto_server: MotoServer, requests_log: RequestLog, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    line = _process_line(runs, ROLE, "--json")
+    env = _config(tmp_path, f"[profile looping]\ncredential_process = {line}\n")
+    env["AWS_PROFILE"] = "looping"
+
+    err = _assert_one_line_error(_run([*CLI, "assume", ROLE, "--json"], env), 3)
+    assert "calls itself" in err
+    assert "--profile" in err
+    assert runs.read_text().count("run") == 1
+    assert requests_log.matching("AssumeRole") == []
+
+
+def test_credential_process_calling_itself_fails_an_sdk_caller_instead_of_hanging(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    line = _process_line(runs, ROLE, "--json")
+    env = _config(tmp_path, f"[profile looping]\ncredential_process = {line}\n")
+    env["AWS_PROFILE"] = "looping"
+    script = "import boto3; boto3.client('sts').get_caller_identity()"
+
+    result = _run([sys.executable, "-c", script], env)
+    assert result.returncode != 0
+    assert "calls itself" in result.stderr
+    assert runs.read_text().count("run") == 2  # the SDK's child, and the child's child
+
+
+def test_credential_process_chain_of_two_profiles_works(
+    moto_server: MotoServer, requests_log: RequestLog, tmp_path: Path
+) -> None:
+    inner = "arn:aws:iam::111111111111:role/Inner"
+    line = _process_line(tmp_path / "runs", inner, "--json", "--profile", "source")
+    env = _config(tmp_path, f"[profile chained]\ncredential_process = {line}\n")
+    (tmp_path / "aws-credentials").write_text(
+        "[source]\naws_access_key_id = AKIASOURCE0000000000\n"
+        "aws_secret_access_key = source-secret-never-printed\n"
+    )
+    env["AWS_PROFILE"] = "chained"
+
+    result = _run([*CLI, "assume", ROLE, "--json", "--RoleSessionName", "outer"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["AccessKeyId"].startswith("ASIA")
+    first, second = requests_log.matching("AssumeRole")
+    assert (first.params["RoleArn"], first.access_key) == (inner, "AKIASOURCE0000000000")
+    assert second.params["RoleArn"] == ROLE
+    assert second.access_key.startswith("ASIA")
+
+
+# -- the shell idiom ---------------------------------------------------------------------
+
+
+def test_eval_exports_the_credentials_and_their_expiry(moto_server: MotoServer) -> None:
+    script = (
+        'eval "$("$@")" || exit 9\n'
+        "exec python -c 'import boto3, json, os; print(json.dumps({"
+        '"arn": boto3.client("sts").get_caller_identity()["Arn"], '
+        '"expiration": os.environ["AWS_CREDENTIAL_EXPIRATION"], '
+        '"key": os.environ["AWS_ACCESS_KEY_ID"]}))\'\n'
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    result = _run(
+        ["bash", "-c", script, "bash", *CLI, "assume", ROLE, "--RoleSessionName", "evaluated"], env
+    )
+    assert result.returncode == 0, result.stderr
+    exported = json.loads(result.stdout)
+    assert exported["arn"].endswith("assumed-role/Cli/evaluated")
+    assert exported["key"].startswith("ASIA")
+    expiration = datetime.datetime.strptime(exported["expiration"], "%Y-%m-%dT%H:%M:%S%z")
+    assert expiration > datetime.datetime.now(datetime.timezone.utc)
+
+
+def test_eval_of_a_failure_exports_and_prints_nothing(fault_proxy: FaultProxy) -> None:
+    fault_proxy.deny("AssumeRole", "AccessDenied", "not allowed")
+    script = (
+        'eval "$("$@")"\n'
+        'echo "token=${AWS_SESSION_TOKEN-unset} key=${AWS_ACCESS_KEY_ID-unset}"\n'
+        'creds="$("$@")" && eval "$creds"\n'
+        'echo "status=$?"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ACCESS_KEY_ID"}
+    env["AWS_ACCESS_KEY_ID"] = "AKIAPARENT0000000000"
+    env["AWS_MAX_ATTEMPTS"] = "1"
+    result = _run(["bash", "-c", script, "bash", *CLI, "assume", ROLE], env)
+    assert result.stdout == "token=unset key=AKIAPARENT0000000000\nstatus=4\n"
+    assert result.stderr.count("\n") == 2  # one line per failed run
+    assert "AccessDenied" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert PARENT_SECRET not in result.stderr
