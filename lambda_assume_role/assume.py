@@ -177,7 +177,9 @@ def assume_role(
     Example:
         >>> import boto3
         >>> from lambda_assume_role import assume_role
-        >>> tenant = assume_role(boto3.Session(), "arn:aws:iam::123456789012:role/Reader")
+        >>> parent = boto3.Session(aws_access_key_id="AKIDEXAMPLE",
+        ...                        aws_secret_access_key="example", region_name="us-east-1")
+        >>> tenant = assume_role(parent, "arn:aws:iam::123456789012:role/Reader")  # no call yet
         >>> tenant.client("s3").list_buckets()  # doctest: +SKIP
     """
     # The signature above is the one hand-written copy of the parameter

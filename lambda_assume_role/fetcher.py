@@ -30,10 +30,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import (
+    BotoCoreError,
     ConnectTimeoutError,
-    CredentialRetrievalError,
     NoCredentialsError,
-    PartialCredentialsError,
     ReadTimeoutError,
 )
 
@@ -74,7 +73,13 @@ _lambda_name: str | None = None
 
 
 def parse_expiry(value: datetime.datetime | str) -> datetime.datetime:
-    """An aware expiry time; one without a timezone is taken as UTC (STS's own zone)."""
+    """An aware expiry time; one without a timezone is taken as UTC (STS's own zone).
+
+    Raises:
+        ValueError: ``value`` is neither a datetime nor text holding a date.
+    """
+    if not isinstance(value, (str, datetime.datetime)):
+        raise ValueError(f"an expiry must be a datetime or text; got {type(value).__name__}")
     if isinstance(value, str):
         # dateutil, not fromisoformat: botocore's own cache writes "...UTC".
         from dateutil.parser import parse
@@ -117,7 +122,7 @@ class CallPlan(NamedTuple):
 
 # Deadline-bounded timeouts are rounded down to one of these, so a process
 # makes a handful of STS clients per parent, not one per invocation.
-_TIMEOUT_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
+_TIMEOUT_STEPS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
 
 
 def _step_down(seconds: float) -> float:
@@ -150,7 +155,7 @@ def call_plan(windows: RefreshWindows, *, advisory: bool, remaining: float | Non
         >>> call_plan(RefreshWindows(), advisory=True, remaining=None)
         CallPlan(connect_timeout=2.0, read_timeout=2.0, max_attempts=1)
         >>> call_plan(RefreshWindows(), advisory=False, remaining=4.0)
-        CallPlan(connect_timeout=1.0, read_timeout=2.0, max_attempts=1)
+        CallPlan(connect_timeout=1.0, read_timeout=1.5, max_attempts=1)
     """
     if advisory:
         timeout = windows.advisory_timeout
@@ -323,8 +328,10 @@ class AssumeRoleFetcher:
             failure = AssumeRoleError.from_code(
                 role_arn, INVALID_RESPONSE, "STS's answer could not be parsed (cut short?)"
             )
-        except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError):
-            raise  # the parent's own credentials: nothing of ours in them
+        except BotoCoreError:
+            # The parent's credentials (NoCredentialsError...) or configuration
+            # (NoRegionError...): botocore's own words, which hold no answer.
+            raise
         except Exception as error:
             failure = AssumeRoleError.from_code(
                 role_arn, type(error).__name__, "the AssumeRole call failed unexpectedly"

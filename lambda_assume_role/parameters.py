@@ -306,10 +306,11 @@ def prepare_parameters(
 
     Raises:
         TypeError: An argument name `assume_role` does not take.
-        InvalidParameterError: A value breaks a rule; the message names the
-            parameter and the rule. Also a `ValueError`.
-        botocore.exceptions.ParamValidationError: A value has the wrong type
-            for STS's request model (as aws-assume-role-lib raised).
+        InvalidParameterError: A value breaks a rule of STS's AssumeRole
+            contract (a type, a length, a pattern, a documented limit) or of
+            ours; the message names the parameter, the rule and the value
+            (never a secret one). It is a `ValueError` and botocore's
+            `ParamValidationError` (what aws-assume-role-lib raised).
 
     Example:
         >>> p = prepare_parameters("arn:aws:iam::123456789012:role/Reader",
@@ -418,11 +419,12 @@ def _check_rules(
 
 
 def _check_model(role_arn: Any, request: Mapping[str, Any]) -> None:
-    from botocore.validate import validate_parameters
+    """Every rule of STS's AssumeRole input shape (types, min, max, pattern) plus the doc limits."""
+    from lambda_assume_role.contract import check
 
     params = {"RoleArn": role_arn, **request}
     params.setdefault("RoleSessionName", "ToBeGenerated")
-    validate_parameters(params, _assume_role_request_shape())
+    check(_assume_role_request_shape(), params)
 
 
 def _assume_role_request_shape() -> Shape:

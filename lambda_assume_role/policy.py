@@ -92,7 +92,7 @@ class RefreshWindows:
 
     def advisory_window(self, lifetime: float) -> float:
         """Seconds before expiry when advisory refreshes start, for a lifetime."""
-        return max(min(lifetime * self.advisory_fraction, self.advisory_max), self.mandatory)
+        return float(max(min(lifetime * self.advisory_fraction, self.advisory_max), self.mandatory))
 
     def refresh_at(
         self, issued: datetime.datetime, expiry: datetime.datetime, rng: random.Random

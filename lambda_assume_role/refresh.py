@@ -125,8 +125,8 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         self._next_attempt: datetime.datetime | None = None
         self._mandatory_at: datetime.datetime | None = None
         self._failures = 0
-        # Every blocking refresh attempt gets a number; waiters compare it to
-        # learn that an attempt ran (and failed) while they waited.
+        # Counts finished mandatory attempts; a waiter compares it before and
+        # after blocking to learn that an attempt ended (and failed) meanwhile.
         self._attempts = 0
         self._last_failure: Exception | None = None
         _live_credentials.add(self)
@@ -218,14 +218,13 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         if not self.refresh_needed():
             return
         mandatory = self._mandatory_due()
-        if mandatory:
-            self._attempts += 1
         try:
             metadata = self._fetch(not mandatory)
             fresh = self._parse(metadata)
         except Exception as error:
             if mandatory:
                 self._last_failure = error
+                self._attempts += 1
                 logger.warning(
                     "Mandatory credential refresh for %s failed: %s", self.role_arn, error
                 )

@@ -1,0 +1,172 @@
+"""No caller is held long by a hung or throttled STS, and no STS call outlives the invocation.
+
+The fault proxy holds AssumeRole requests open (``hang``) or throttles them; seconds
+blocked are asserted as upper bounds with wide slack, attempts as counts at the proxy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+
+import boto3
+import pytest
+import time_machine
+
+from lambda_assume_role import (
+    AssumeRoleConnectionError,
+    AssumeRoleError,
+    RefreshWindows,
+    assume_role,
+)
+from lambda_assume_role.deadline import invocation
+from lambda_assume_role.errors import AssumeRoleTimeoutError
+from tests.support.fault_proxy import FaultProxy
+from tests.support.threads import run_together
+
+ROLE = "arn:aws:iam::111111111111:role/Patient"
+START = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)
+# Short, so that a test of "bounded" does not take the defaults' 20 s.
+QUICK = RefreshWindows(connect_timeout=1, read_timeout=1, max_attempts=2, jitter=0)
+
+
+class Context:
+    """A Lambda context whose deadline is ``seconds`` from now (real time)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def elapsed(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def test_a_hung_sts_in_the_advisory_window_delays_a_caller_about_the_advisory_timeout(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        session = assume_role(
+            parent,
+            ROLE,
+            RoleSessionName="hung",
+            DurationSeconds=900,
+            refresh_windows=RefreshWindows(jitter=0),  # the default 2 s advisory timeout
+        )
+        client = session.client("sts")
+        client.get_caller_identity()
+        fault_proxy.fail("AssumeRole", "hang")
+        clock.shift(datetime.timedelta(seconds=650))
+        started = time.perf_counter()
+        client.get_caller_identity()  # served with the current keys after one short wait
+        waited = elapsed(started)
+        fault_proxy.heal()
+    assert fault_proxy.faulted("AssumeRole") == 1  # one HTTP attempt: our backoff retries
+    assert waited < 10  # botocore's defaults would hold it for about 180 s
+
+
+def test_a_throttled_sts_gets_one_http_attempt_per_advisory_retry(
+    fault_proxy: FaultProxy, parent: boto3.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="lambda_assume_role")
+    with time_machine.travel(START, tick=False) as clock:
+        session = assume_role(
+            parent,
+            ROLE,
+            RoleSessionName="throttled",
+            DurationSeconds=3600,
+            refresh_windows=RefreshWindows(jitter=0),
+        )
+        client = session.client("sts")
+        client.get_caller_identity()
+        fault_proxy.fail("AssumeRole", "throttle")
+        clock.shift(datetime.timedelta(seconds=3600 - 900))  # the advisory window opens
+        for _ in range(20):  # 20 calls over the 14 minutes before the mandatory point
+            client.get_caller_identity()
+            clock.shift(datetime.timedelta(seconds=40))
+        fault_proxy.heal()
+    retries = [r for r in caplog.records if "Advisory credential refresh" in r.getMessage()]
+    # Backoff 15, 30, 60, 120, 240 s (jittered down to half): a handful of attempts, and
+    # exactly one HTTP request each (botocore's own retries would triple them).
+    assert 3 <= len(retries) <= 8
+    assert fault_proxy.faulted("AssumeRole") == len(retries)
+
+
+def test_the_first_fetch_against_a_hung_sts_is_bounded(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    fault_proxy.fail("AssumeRole", "hang")
+    session = assume_role(parent, ROLE, RoleSessionName="first", refresh_windows=QUICK)
+    started = time.perf_counter()
+    with pytest.raises(AssumeRoleConnectionError) as raised:
+        session.client("sts").get_caller_identity()
+    assert elapsed(started) < 15  # 2 attempts of (1 s connect + 1 s read) + a retry sleep
+    assert fault_proxy.faulted("AssumeRole") == QUICK.max_attempts
+    assert ROLE in str(raised.value)
+    fault_proxy.heal()
+
+
+def test_no_sts_call_outlives_the_invocation(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    fault_proxy.fail("AssumeRole", "hang")
+    session = assume_role(parent, ROLE, RoleSessionName="deadline")
+    client = session.client("sts")
+    started = time.perf_counter()
+    with invocation(Context(3.0)), pytest.raises(AssumeRoleTimeoutError) as raised:
+        client.get_caller_identity()
+    assert elapsed(started) < 3.0  # before Lambda would have killed the invocation
+    assert ROLE in str(raised.value)
+    assert "deadline" in str(raised.value)
+    fault_proxy.heal()
+
+
+def test_no_sts_call_starts_when_the_invocation_has_no_time_left(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    session = assume_role(parent, ROLE, RoleSessionName="late")
+    with invocation(Context(0.8)), pytest.raises(AssumeRoleTimeoutError, match="not attempted"):
+        session.client("sts").get_caller_identity()
+    assert fault_proxy.attempts("AssumeRole") == 0
+
+
+def test_threads_waiting_on_a_failed_mandatory_refresh_share_its_failure(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    windows = RefreshWindows(connect_timeout=1, read_timeout=2, max_attempts=1)
+    session = assume_role(parent, ROLE, RoleSessionName="waiters", refresh_windows=windows)
+    credentials = session.get_credentials()
+    fault_proxy.fail("AssumeRole", "hang")
+    started = time.perf_counter()
+    errors = run_together(credentials.get_frozen_credentials, [()] * 8)
+    waited = elapsed(started)
+    fault_proxy.heal()
+    assert len(errors) == 8
+    assert all(isinstance(e, AssumeRoleConnectionError) for e in errors)
+    assert fault_proxy.faulted("AssumeRole") == 1  # not one full attempt per waiter
+    assert waited < 8 * 2  # they did not queue up behind each other's attempts
+    # Each waiter got its own copy: no traceback shared across threads.
+    assert len({id(e) for e in errors}) == 8
+
+
+def test_a_waiter_that_arrives_after_a_failure_tries_again(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    session = assume_role(parent, ROLE, RoleSessionName="again", refresh_windows=QUICK)
+    credentials = session.get_credentials()
+    fault_proxy.deny("AssumeRole", "AccessDenied", "not yet", times=1)
+    with pytest.raises(AssumeRoleError):
+        credentials.get_frozen_credentials()
+    assert credentials.get_frozen_credentials().access_key  # a new attempt, which works
+    assert fault_proxy.attempts("AssumeRole") == 2
+
+
+def test_timeouts_are_tunable_and_checked() -> None:
+    with pytest.raises(ValueError, match="read_timeout"):
+        RefreshWindows(read_timeout=0)
+    with pytest.raises(ValueError, match="max_attempts"):
+        RefreshWindows(max_attempts=0)
+    assert RefreshWindows(advisory_timeout=0.5).advisory_timeout == 0.5
