@@ -7,20 +7,33 @@
     def handler(event, context, session, s3): ...
 
 Sessions and clients come from a `SessionRegistry` (by default one per
-process), so warm invocations reuse them and their credentials refresh
-themselves. The wrappers are plain `functools.wraps` functions: a warm
-invocation costs a dict lookup under a lock, not a middleware stack.
+parent, per process), through its public two-step path only: a static role is
+prepared once, at decoration (`SessionRegistry.prepare`: normalised,
+validated with the parent's chaining cap, and keyed), so a bad one fails the
+function's init and a warm invocation is one lookup
+(`SessionRegistry.session_for` / `SessionRegistry.client_for`), whatever the
+role's arguments. A per-event role is prepared at each invocation, which for
+arguments already seen is an alias lookup.
+
+Each wrapper binds the invocation's Lambda context (`lambda_assume_role.deadline`)
+for the duration of the handler call, so no STS call made while the handler
+runs outlives the invocation.
 
 Inside Lambda, decorating builds during init what the first invocation would
 otherwise build (boto3, the parent session, a static role's session and
 client), so SnapStart and provisioned concurrency capture it; no STS call is
 made until a request needs credentials.
 
+Two meanings of "region", two names: ``region_name`` is the *session's*
+region, as in `assume_role`; ``client_region`` (`inject_client` only) is the
+client's own region, when it differs from the session's.
+
 Stacking with Powertools: put these decorators *innermost* (closest to the
 function). Powertools' ``event_source``, ``kafka_consumer`` and batch
 decorators reject extra keyword arguments, so they must sit outside ours;
 ``Logger.inject_lambda_context``, ``Tracer.capture_lambda_handler``,
-``event_parser`` and ``idempotent`` pass them through either way.
+``event_parser`` and ``idempotent`` pass them through either way. Two of our
+decorators on one handler must inject different names.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from botocore.config import Config
 
-    from lambda_assume_role.registry import SessionRegistry
+    from lambda_assume_role.registry import ClientOptions, SessionRegistry
 
 __all__ = ["RoleSource", "inject_client", "inject_session"]
 
@@ -47,6 +60,9 @@ RoleSource = str | Callable[[Any, "LambdaContext"], str | Mapping[str, Any]]
 """A role ARN, or a callable ``(event, context)`` returning an ARN or AssumeRole parameters."""
 
 _Resolve = Callable[[Any, Any], Any]
+
+INJECTED_NAMES = "__lambda_assume_role_injects__"
+"""The attribute on a decorated handler naming every keyword our decorators inject into it."""
 
 logger = logging.getLogger("lambda_assume_role")
 
@@ -68,21 +84,27 @@ def inject_session(
         name: The handler's keyword argument that receives the session.
         parent: The session that assumes the role; default ``boto3.Session()``.
         registry: Where sessions are cached; default one per parent, per process.
-        **assume_role_kwargs: Any keyword `assume_role` takes.
+        **assume_role_kwargs: Any keyword `assume_role` takes (``region_name``
+            is the session's region); a per-event mapping overrides them.
 
     Returns:
         A decorator for sync or async handlers, functions or methods.
 
     Raises:
-        InvalidParameterError: At once, for a static role with bad parameters,
-            so the function fails its init with a clear message.
+        InvalidParameterError: At once, for a static role with bad parameters
+            (checked exactly as its first invocation would check them,
+            chaining cap included), or for bad keywords given here with a
+            per-event role source, so the function fails its init with a
+            clear message.
+        TypeError: ``role`` is neither an ARN nor a callable; or, when the
+            decorator is applied, ``name`` is already injected into the
+            handler by another of our decorators.
 
     Example:
-        >>> @inject_session("arn:aws:iam::123456789012:role/Reader")
+        >>> @inject_session("arn:aws:iam::123456789012:role/Reader")  # doctest: +SKIP
         ... def handler(event, context, session):
         ...     return session.client("s3").list_buckets()
     """
-
     resolve = _resolver(role, _choose_registry(registry, parent), assume_role_kwargs, None)
 
     def decorator(handler: Callable[..., R]) -> Callable[..., R]:
@@ -96,7 +118,7 @@ def inject_client(
     role: RoleSource,
     *,
     name: str | None = None,
-    region_name: str | None = None,
+    client_region: str | None = None,
     config: Config | None = None,
     parent: boto3.Session | None = None,
     registry: SessionRegistry | None = None,
@@ -109,23 +131,33 @@ def inject_client(
         role: A role ARN, or a callable ``(event, context)`` returning an ARN
             or a mapping of AssumeRole parameters (with ``RoleArn``).
         name: The handler's keyword argument; default ``service_name``.
-        region_name: The client's region; default the session's.
+        client_region: The client's own region; default the session's.
         config: A `botocore.config.Config` for the client.
         parent: The session that assumes the role; default ``boto3.Session()``.
         registry: Where sessions and clients are cached.
-        **assume_role_kwargs: Any keyword `assume_role` takes.
+        **assume_role_kwargs: Any keyword `assume_role` takes. ``region_name``
+            is the *session's* region (as in `assume_role`), which the client
+            uses unless ``client_region`` is given.
 
     Returns:
         A decorator for sync or async handlers, functions or methods.
 
+    Raises:
+        InvalidParameterError: At once, for bad client options, for a static
+            role with bad parameters, or for bad keywords given here with a
+            per-event role source.
+        TypeError: As for `inject_session`.
+
     Example:
-        >>> @inject_client("dynamodb", "arn:aws:iam::123456789012:role/Writer", name="ddb")
+        >>> @inject_client("dynamodb", "arn:aws:iam::123456789012:role/Writer",
+        ...                name="ddb")  # doctest: +SKIP
         ... def handler(event, context, ddb):
         ...     return ddb.list_tables()
     """
-    client_options = {"service_name": service_name, "region_name": region_name, "config": config}
-    chosen = _choose_registry(registry, parent)
-    resolve = _resolver(role, chosen, assume_role_kwargs, client_options)
+    from lambda_assume_role.registry import ClientOptions
+
+    options = ClientOptions(service_name, client_region=client_region, config=config)
+    resolve = _resolver(role, _choose_registry(registry, parent), assume_role_kwargs, options)
 
     def decorator(handler: Callable[..., R]) -> Callable[..., R]:
         return _inject(handler, name or service_name, resolve)
@@ -149,31 +181,26 @@ def _resolver(
     role: RoleSource,
     registry: SessionRegistry,
     assume_role_kwargs: Mapping[str, Any],
-    client_options: Mapping[str, Any] | None,
+    client: ClientOptions | None,
 ) -> _Resolve:
     """Build ``(event, context) -> session or client`` for a role source."""
-    from lambda_assume_role.fetcher import sts_client_for
-    from lambda_assume_role.registry import alias_for
-
-    static_kwargs = dict(assume_role_kwargs)
-
-    def fetch(arn: str, kwargs: Mapping[str, Any], alias: Any) -> Any:
-        entry = registry._entry(arn, kwargs, alias)
-        if client_options is None:
-            return entry.session
-        return registry._client(
-            entry,
-            client_options["service_name"],
-            client_options["region_name"],
-            client_options["config"],
-        )
+    defaults = dict(assume_role_kwargs)
+    session_for = registry.session_for
+    client_for = registry.client_for
 
     if isinstance(role, str):
-        _validate_static(role, static_kwargs)
-        static_alias = alias_for(role, static_kwargs)
+        # The one preparation this role gets: the warm path is a lookup by its key.
+        prepared = registry.prepare(role, **defaults)
 
-        def static(event: Any, context: Any) -> Any:
-            return fetch(role, static_kwargs, static_alias)
+        if client is None:
+
+            def static(event: Any, context: Any) -> Any:
+                return session_for(prepared)
+
+        else:
+
+            def static(event: Any, context: Any) -> Any:
+                return client_for(prepared, client)
 
         _prewarm(lambda: static(None, None))
         return static
@@ -182,15 +209,20 @@ def _resolver(
             f"role must be a role ARN or a callable (event, context); got {type(role).__name__}"
         )
 
+    # Our own keywords are checked now, so a bad one is never blamed on the role source.
+    registry.check_defaults(**defaults)
+    from botocore.exceptions import ParamValidationError
+
     source = getattr(role, "__qualname__", repr(role))
-    _prewarm(lambda: sts_client_for(registry.parent))
+    prepare = registry.prepare
+    _prewarm(registry.warm_up)
 
     def per_event(event: Any, context: Any) -> Any:
         value = role(event, context)
         if isinstance(value, str):
-            arn, kwargs = value, static_kwargs
+            arn, kwargs = value, defaults
         elif isinstance(value, Mapping) and isinstance(value.get("RoleArn"), str):
-            kwargs = {**static_kwargs, **value}
+            kwargs = {**defaults, **value}
             arn = kwargs.pop("RoleArn")
         else:
             raise TypeError(
@@ -198,9 +230,14 @@ def _resolver(
                 f"got {type(value).__name__}"
             )
         try:
-            return fetch(arn, kwargs, alias_for(arn, kwargs))
-        except ValueError as error:
+            prepared = prepare(arn, **kwargs)
+        except (ValueError, TypeError, ParamValidationError) as error:
+            # Only what the source returned can be wrong here: our own
+            # keywords and client options passed their checks at decoration.
             raise _per_event_error(source, error) from None
+        if client is None:
+            return session_for(prepared)
+        return client_for(prepared, client)
 
     return per_event
 
@@ -223,20 +260,10 @@ def _prewarm(build: Callable[[], Any]) -> None:
         logger.debug("Could not prepare a session during init", exc_info=True)
 
 
-def _per_event_error(source: str, error: ValueError) -> ValueError:
-    from lambda_assume_role.parameters import InvalidParameterError
+def _per_event_error(source: str, error: Exception) -> ValueError:
+    from lambda_assume_role.errors import InvalidParameterError
 
     return InvalidParameterError(f"role source {source} returned a bad role: {error}")
-
-
-def _validate_static(role: str, kwargs: Mapping[str, Any]) -> None:
-    """Check a static role now, so a bad one fails the function's init, not its first call."""
-    from lambda_assume_role.assume import on_lambda_execution_role
-    from lambda_assume_role.parameters import prepare_parameters, split_session_options
-
-    request, options = split_session_options(kwargs)
-    if options.get("validate", True):
-        prepare_parameters(role, request, chained=on_lambda_execution_role())
 
 
 def _event_and_context(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -248,22 +275,68 @@ def _event_and_context(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tupl
     return kwargs.get("event"), kwargs.get("context")
 
 
+def injected_names(handler: Callable[..., Any]) -> frozenset[str]:
+    """The keyword arguments our decorators inject into ``handler``, through any wrappers.
+
+    Follows the ``__wrapped__`` chain that `functools.wraps` leaves, so
+    decorators stacked in between (Powertools' among them) do not hide an
+    inner injection.
+
+    Example:
+        >>> injected_names(lambda event, context: None)
+        frozenset()
+    """
+    names: set[str] = set()
+    current: Any = handler
+    for _ in range(100):  # a __wrapped__ cycle must not hang decoration
+        if current is None:
+            break
+        names.update(getattr(current, INJECTED_NAMES, ()))
+        current = getattr(current, "__wrapped__", None)
+    return frozenset(names)
+
+
 def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable[..., R]:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise TypeError(f"name must be a keyword argument name; got {name!r}")
+    inner = injected_names(handler)
+    if name in inner:
+        raise TypeError(
+            f"{getattr(handler, '__qualname__', handler)!r} already receives the keyword "
+            f"argument {name!r} from another inject_session/inject_client: give each one "
+            "its own name="
+        )
+    from lambda_assume_role.deadline import bind, unbind
+
+    wrapper: Callable[..., Any]
     if inspect.iscoroutinefunction(handler):
 
         @functools.wraps(handler)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs[name] = resolve(*_event_and_context(args, kwargs))
-            return await handler(*args, **kwargs)
+            event, context = _event_and_context(args, kwargs)
+            token = bind(context)
+            try:
+                kwargs[name] = resolve(event, context)
+                return await handler(*args, **kwargs)
+            finally:
+                unbind(token)
 
-        return async_wrapper  # type: ignore[return-value]
+        wrapper = async_wrapper
+    else:
 
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> R:
-        if len(args) >= 2:  # the usual handler(event, context): skip a call
-            kwargs[name] = resolve(args[-2], args[-1])
-        else:
-            kwargs[name] = resolve(*_event_and_context(args, kwargs))
-        return handler(*args, **kwargs)
+        @functools.wraps(handler)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> R:
+            if len(args) >= 2:  # the usual handler(event, context): skip a call
+                event, context = args[-2], args[-1]
+            else:
+                event, context = _event_and_context(args, kwargs)
+            token = bind(context)
+            try:
+                kwargs[name] = resolve(event, context)
+                return handler(*args, **kwargs)
+            finally:
+                unbind(token)
 
-    return wrapper
+        wrapper = sync_wrapper
+    setattr(wrapper, INJECTED_NAMES, inner | {name})
+    return wrapper  # type: ignore[return-value]

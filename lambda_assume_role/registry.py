@@ -2,49 +2,221 @@
 
 A Lambda execution environment serves many invocations; sessions and clients
 made in one should serve the next. Creating a boto3 client costs 2-150 ms, so
-clients are made once per key. boto3 sessions are not thread-safe for client
-creation (boto/boto3#1592), so each cached session creates its clients under
-its own lock.
+clients are made once per key.
 
-Keys: the parent, the RoleArn and every AssumeRole parameter *after*
-normalisation (`lambda_assume_role.parameters`), so a Policy given as a dict
-and the same Policy given as JSON are one entry; plus the session options
-(region, cache, refresh windows) and, for clients, the service, region and
-config. A session made for one key is never returned for another.
+One path, in two steps:
+
+1. `SessionRegistry.prepare` normalises, validates and keys a role and its
+   `assume_role` keywords, once, with the chaining check computed from this
+   registry's parent, and returns an immutable `PreparedRole`. A decorator
+   with a static role prepares it at decoration; a call with the same
+   arguments as an earlier one finds its prepared role by a cheap alias (the
+   arguments paired with their types) without normalising again.
+2. `SessionRegistry.session_for` / `SessionRegistry.client_for` resolve a
+   prepared role (and, for a client, its `ClientOptions`) to the cached
+   session or client, building it on first use. A warm resolution is a dict
+   lookup and an LRU bump.
+
+Keys are exact: two prepared roles share a session only if STS would receive
+the same AssumeRole request (`parameters.prepare_parameters`' key) *and* the
+session options agree: the session's region as it will be built
+(``region_name=True`` keys on the parent's region it pins), the cache's
+identity and the refresh windows. Clients are keyed by service, client region
+and the identity of their `Config`.
+
+Locking, as in cachetools' ``cached``: look up under the lock, build outside
+it, publish under it; when two threads race to build one key, the entry
+already published wins and the loser's is discarded. The registry-wide lock
+guards only the LRU map of entries and the alias map: it is never held while
+a session or a client is built, or during any I/O. Each entry has two locks of
+its own: one serialises client creation on its session (boto3 sessions are not
+thread-safe for that, boto/boto3#1592), the other guards its map of clients
+for the moment a client is published or the entry is closed on eviction, so
+closing an evicted entry never races a thread adding a client to it. A last
+lock serialises creating the default parent and reading the parent's
+credentials for the chaining check (botocore resolves them lazily, and its
+lazy components are not thread-safe on first use); it never guards the entries.
+
+A registry holds its parent; nothing global holds a registry made for a
+parent (`registry_for`), so it lives as long as the decorators using it.
 """
 
 from __future__ import annotations
 
+import datetime
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import boto3
     from botocore.config import Config
 
+    from lambda_assume_role import RefreshWindows
     from lambda_assume_role.assume import AssumedRoleSession
+    from lambda_assume_role.parameters import AssumeRoleParameters
 
-__all__ = ["SessionRegistry", "alias_for", "default_registry", "registry_for"]
+__all__ = [
+    "ClientOptions",
+    "PreparedRole",
+    "SessionRegistry",
+    "default_registry",
+    "registry_for",
+]
 
-_UNSET: Any = object()
+# The alias map is a plain dict, read without the lock; it is emptied when it
+# reaches this many entries per session kept (a hit saves a re-preparation, a
+# miss only costs one).
+_ALIASES_PER_SESSION = 4
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class PreparedRole:
+    """A role with its `assume_role` keywords, normalised, validated and keyed once.
+
+    Made by `SessionRegistry.prepare`; immutable. Two prepared roles with
+    equal keys resolve to the same session of a registry.
+
+    Attributes:
+        params: The normalised AssumeRole request
+            (`lambda_assume_role.parameters.AssumeRoleParameters`).
+        region_name: The session's region as it will be built: a region
+            name, None (follow the parent's region as it changes) or False
+            (leave it to botocore's own configuration). ``region_name=True``
+            is resolved here to the parent's region at preparation.
+        cache: The dict-like cache of AssumeRole responses, or None.
+        refresh_windows: The refresh policy's windows, or None for the defaults.
+        key: Equal only for the same AssumeRole request and session options.
+    """
+
+    params: AssumeRoleParameters
+    region_name: str | bool | None
+    cache: Any
+    refresh_windows: RefreshWindows | None
+    key: Hashable
+
+    @property
+    def role_arn(self) -> str:
+        """The role to assume."""
+        return self.params.role_arn
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PreparedRole) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        # Never the key: it spells out the whole request (a TokenCode included).
+        name = self.params.role_session_name or "<generated>"
+        return (
+            f"PreparedRole(role_arn={self.role_arn!r}, role_session_name={name!r}, "
+            f"region_name={self.region_name!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """How to make a client on a role's session, checked and keyed once.
+
+    Args:
+        service_name: e.g. ``"s3"``.
+        client_region: The client's own region; None uses the session's.
+            (The session's region is the ``region_name`` keyword of
+            `SessionRegistry.prepare`, as in `assume_role`.)
+        config: A `botocore.config.Config` for the client, keyed by identity.
+
+    Raises:
+        InvalidParameterError: ``service_name`` is not a non-empty string,
+            ``client_region`` not a region name, or ``config`` not a `Config`.
+
+    Example:
+        >>> ClientOptions("s3", client_region="eu-west-1")
+        ClientOptions(service_name='s3', client_region='eu-west-1', config=None)
+        >>> ClientOptions("s3", client_region=True)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lambda_assume_role.errors.InvalidParameterError: client_region must be None or ...
+    """
+
+    service_name: str
+    client_region: str | None = None
+    config: Config | None = None
+    key: Hashable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from lambda_assume_role.errors import InvalidParameterError
+        from lambda_assume_role.parameters import check_session_options
+
+        if not isinstance(self.service_name, str) or not self.service_name:
+            raise InvalidParameterError(
+                f"service_name must be a service name like 's3'; got {self.service_name!r}"
+            )
+        if self.client_region is not None:
+            if not isinstance(self.client_region, str):
+                raise InvalidParameterError(
+                    "client_region must be None or a region name like 'us-east-1'; "
+                    f"got {type(self.client_region).__name__}"
+                )
+            try:
+                check_session_options({"region_name": self.client_region})
+            except InvalidParameterError:
+                raise InvalidParameterError(
+                    "client_region must be None or a region name like 'us-east-1'; "
+                    f"got {self.client_region!r}"
+                ) from None
+        if self.config is not None:
+            from botocore.config import Config
+
+            if not isinstance(self.config, Config):
+                raise InvalidParameterError(
+                    f"config must be a botocore.config.Config; got {type(self.config).__name__}"
+                )
+        key = (self.service_name, self.client_region, _identity(self.config))
+        object.__setattr__(self, "key", key)
 
 
 class _Entry:
-    """One cached role session, its clients, and the aliases that lead to it."""
+    """One cached role session and its clients."""
 
-    __slots__ = ("aliases", "clients", "key", "lock", "pinned", "session")
+    __slots__ = ("build_lock", "clients", "closed", "lock", "prepared", "session")
 
-    def __init__(self, key: str, session: AssumedRoleSession, pinned: tuple[Any, ...]) -> None:
-        self.key = key
+    def __init__(self, prepared: PreparedRole, session: AssumedRoleSession) -> None:
+        # Holds the cache and config objects whose identity is in a key, so ids stay unique.
+        self.prepared = prepared
         self.session = session
-        # Objects whose identity is part of the key, kept alive so ids stay unique.
-        self.pinned = pinned
-        self.clients: dict[Hashable, tuple[Any, Config | None]] = {}
-        self.aliases: set[Hashable] = set()
+        self.clients: dict[Hashable, tuple[Any, ClientOptions]] = {}
+        self.closed = False
+        self.build_lock = threading.Lock()
         self.lock = threading.Lock()
+
+    def client(self, options: ClientOptions) -> Any:
+        """The client for ``options``, made once; uncached if the entry is evicted meanwhile."""
+        with self.build_lock:
+            cached = self.clients.get(options.key)
+            if cached is not None:
+                return cached[0]
+            # Any: boto3-stubs only type literal service names.
+            make_client: Any = self.session.client
+            client = make_client(
+                options.service_name, region_name=options.client_region, config=options.config
+            )
+            with self.lock:
+                if not self.closed:
+                    self.clients[options.key] = (client, options)
+            return client
+
+    def close(self) -> None:
+        """Close every client; clients asked for later are handed out uncached."""
+        with self.lock:
+            self.closed = True
+            clients = [client for client, _options in self.clients.values()]
+            self.clients.clear()
+        for client in clients:
+            client.close()
 
 
 class SessionRegistry:
@@ -56,10 +228,16 @@ class SessionRegistry:
         maxsize: How many role sessions to keep; the least recently used one
             is dropped (and its clients closed) beyond that.
 
+    Raises:
+        ValueError: ``maxsize`` is not a positive int.
+
     Example:
         >>> registry = SessionRegistry(maxsize=64)
-        >>> s3 = registry.client("arn:aws:iam::123456789012:role/Reader", "s3")  # doctest: +SKIP
-        >>> s3 is registry.client("arn:aws:iam::123456789012:role/Reader", "s3")  # doctest: +SKIP
+        >>> reader = registry.prepare("arn:aws:iam::123456789012:role/Reader",
+        ...                           Tags={"team": "data"})  # doctest: +SKIP
+        >>> s3 = registry.client_for(reader, ClientOptions("s3"))  # doctest: +SKIP
+        >>> s3 is registry.client("arn:aws:iam::123456789012:role/Reader", "s3",
+        ...                       Tags={"team": "data"})  # doctest: +SKIP
         True
     """
 
@@ -68,11 +246,14 @@ class SessionRegistry:
             raise ValueError(f"maxsize must be a positive int; got {maxsize!r}")
         self._parent = parent
         self._maxsize = maxsize
-        # Guards _entries, _aliases and the lazy parent. Held while a session
-        # is built (about a millisecond, no network), never while a client is.
+        # Guards _entries and writes to _aliases; never held while anything is
+        # built or any I/O runs (see the module docstring).
         self._lock = threading.Lock()
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._aliases: dict[Hashable, _Entry] = {}
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._aliases: dict[Hashable, PreparedRole] = {}
+        # Serialises creating the default parent and resolving its credentials
+        # (botocore's lazy components are not thread-safe on first use).
+        self._parent_lock = threading.Lock()
 
     @property
     def maxsize(self) -> int:
@@ -81,23 +262,193 @@ class SessionRegistry:
 
     @property
     def parent(self) -> boto3.Session:
-        """The session that assumes the roles."""
-        with self._lock:
-            return self._parent_locked()
+        """The session that assumes the roles (the default one is made on first use)."""
+        parent = self._parent
+        if parent is None:
+            with self._parent_lock:
+                if self._parent is None:
+                    import boto3
 
-    def _parent_locked(self) -> boto3.Session:
-        if self._parent is None:
-            import boto3
+                    self._parent = boto3.Session()
+                parent = self._parent
+        return parent
 
-            self._parent = boto3.Session()
-        return self._parent
+    # -- step 1: prepare ---------------------------------------------------------------------
 
-    def session(self, RoleArn: str, **assume_role_kwargs: Any) -> AssumedRoleSession:
-        """The cached session for a role and AssumeRole parameters, made on first use.
+    def prepare(self, RoleArn: str, **assume_role_kwargs: Any) -> PreparedRole:
+        """Normalise, validate and key a role once, for `session_for` / `client_for`.
+
+        The same function serves a decorator's static role (at decoration)
+        and every call of `session` / `client`, so a role that passes here
+        never fails validation later. Repeating the exact arguments of an
+        earlier call returns its prepared role without normalising again.
 
         Args:
             RoleArn: The role to assume.
-            **assume_role_kwargs: Any keyword `assume_role` takes.
+            **assume_role_kwargs: Any keyword `assume_role` takes besides the
+                parent: the AssumeRole parameters and the session options
+                ``region_name`` (the *session's* region), ``cache``,
+                ``refresh_windows`` and ``validate``.
+
+        Returns:
+            An immutable `PreparedRole`.
+
+        Raises:
+            InvalidParameterError: A parameter or session option breaks a rule
+                (also a `ValueError`), with the chaining cap computed from this
+                registry's parent (`assume.is_role_chaining`).
+            TypeError: A keyword `assume_role` does not take.
+
+        Example:
+            >>> registry = SessionRegistry(boto3.Session())  # doctest: +SKIP
+            >>> registry.prepare("arn:aws:iam::123456789012:role/Reader",
+            ...                  DurationSeconds=900)  # doctest: +SKIP
+            PreparedRole(role_arn='arn:aws:iam::123456789012:role/Reader', ...)
+        """
+        alias = self._alias(RoleArn, assume_role_kwargs)
+        if alias is not None:
+            prepared = self._aliases.get(alias)
+            if prepared is not None:
+                return prepared
+        prepared = self._prepare(RoleArn, assume_role_kwargs)
+        if alias is not None:
+            with self._lock:
+                if len(self._aliases) >= _ALIASES_PER_SESSION * self._maxsize:
+                    self._aliases.clear()
+                self._aliases[alias] = prepared
+        return prepared
+
+    def check_defaults(self, **assume_role_kwargs: Any) -> None:
+        """Check `assume_role` keywords that will later be combined with roles.
+
+        A decorator with a per-event role source checks its own keywords at
+        decoration with this, so a bad ``DurationSeconds`` given to the
+        decorator fails the function's init instead of being blamed on the
+        role source at the first invocation. Rules that depend on the role
+        alone (its ARN) are left to `prepare`.
+
+        Args:
+            **assume_role_kwargs: As for `prepare`.
+
+        Raises:
+            InvalidParameterError: As for `prepare`.
+            TypeError: As for `prepare`.
+
+        Example:
+            >>> SessionRegistry().check_defaults(DurationSeconds=5)  # doctest: +SKIP
+            Traceback (most recent call last):
+            ...
+            lambda_assume_role.errors.InvalidParameterError: DurationSeconds must be ...
+        """
+        kwargs = dict(assume_role_kwargs)
+        if not kwargs.get("RoleSessionName"):
+            # The role source may give the session name; don't let a
+            # SourceIdentity default stand in for it here.
+            kwargs["RoleSessionName"] = "placeholder"
+        self._prepare(_PLACEHOLDER_ROLE_ARN, kwargs)
+
+    def _prepare(self, role_arn: str, kwargs: Mapping[str, Any]) -> PreparedRole:
+        from lambda_assume_role.assume import is_role_chaining
+        from lambda_assume_role.parameters import (
+            check_session_options,
+            prepare_parameters,
+            split_session_options,
+        )
+
+        request, options = split_session_options(kwargs)
+        check_session_options(options)
+        validate = options.get("validate", True)
+        parent = self.parent
+        with self._parent_lock:
+            credentials = parent.get_credentials()
+        chained = bool(validate) and is_role_chaining(parent, credentials)
+        params = prepare_parameters(role_arn, request, validate=validate, chained=chained)
+        region = options.get("region_name")
+        if region is True:
+            # Pinned now; keyed on what it pins, so a parent whose region
+            # changes later gets a session in its new region.
+            region = parent.region_name or False
+        cache = options.get("cache")
+        windows = options.get("refresh_windows")
+        key = (params.key, region, _identity(cache), _value_key(windows))
+        return PreparedRole(
+            params=params, region_name=region, cache=cache, refresh_windows=windows, key=key
+        )
+
+    def _alias(self, role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
+        """A cheap key for the exact arguments of a call, or None when they can't have one.
+
+        Each value is paired with its type, recursively, and dicts keep their
+        order (it reaches STS), so ``1`` and ``True``, ``900`` and ``900.0``,
+        or two orders of the same Tags never share an alias.
+        """
+        if not kwargs:
+            return role_arn
+        try:
+            parts: list[Hashable] = [role_arn]
+            for name in sorted(kwargs):
+                value = kwargs[name]
+                if name == "cache":
+                    parts.append((name, _identity(value)))
+                elif name == "refresh_windows":
+                    parts.append((name, _value_key(value)))
+                else:
+                    parts.append((name, _fingerprint(value)))
+            if kwargs.get("region_name") is True:
+                parts.append(("<parent region>", self.parent.region_name))
+            alias = tuple(parts)
+            hash(alias)
+        except TypeError:
+            return None
+        return alias
+
+    # -- step 2: resolve ---------------------------------------------------------------------
+
+    def session_for(self, prepared: PreparedRole) -> AssumedRoleSession:
+        """The cached session for a prepared role, built on first use (no STS call).
+
+        Args:
+            prepared: From `prepare` on this registry.
+
+        Returns:
+            A refreshing `boto3.Session` for exactly that request and those options.
+
+        Example:
+            >>> registry.session_for(registry.prepare(ROLE_ARN))  # doctest: +SKIP
+            AssumedRoleSession(role_arn='arn:aws:iam::123456789012:role/Reader', ...)
+        """
+        return self._entry_for(prepared).session
+
+    def client_for(self, prepared: PreparedRole, options: ClientOptions) -> Any:
+        """The cached client on a prepared role's session, made on first use.
+
+        Args:
+            prepared: From `prepare` on this registry.
+            options: The client's service, region and config.
+
+        Returns:
+            A botocore client, created once per (session, options) key.
+
+        Example:
+            >>> registry.client_for(registry.prepare(ROLE_ARN), ClientOptions("s3"))
+            ... # doctest: +SKIP
+            <botocore.client.S3 object at ...>
+        """
+        entry = self._entry_for(prepared)
+        cached = entry.clients.get(options.key)
+        if cached is not None:
+            return cached[0]
+        return entry.client(options)
+
+    def session(self, RoleArn: str, **assume_role_kwargs: Any) -> AssumedRoleSession:
+        """The cached session for a role and `assume_role` keywords, made on first use.
+
+        ``session(...)`` is ``session_for(prepare(...))``.
+
+        Args:
+            RoleArn: The role to assume.
+            **assume_role_kwargs: Any keyword `assume_role` takes; ``region_name``
+                is the session's region.
 
         Returns:
             A refreshing `boto3.Session` for exactly these parameters.
@@ -105,48 +456,99 @@ class SessionRegistry:
         Raises:
             InvalidParameterError: A parameter breaks a rule (a `ValueError`);
                 nothing is cached.
+            TypeError: A keyword `assume_role` does not take.
+
+        Example:
+            >>> registry.session(ROLE_ARN, region_name="eu-west-1")  # doctest: +SKIP
+            AssumedRoleSession(role_arn=..., region_name='eu-west-1')
         """
-        return self._entry(RoleArn, assume_role_kwargs).session
+        return self.session_for(self.prepare(RoleArn, **assume_role_kwargs))
 
     def client(
         self,
         RoleArn: str,
         service_name: str,
         *,
-        region_name: str | None = None,
+        client_region: str | None = None,
         config: Config | None = None,
         **assume_role_kwargs: Any,
     ) -> Any:
         """The cached client for a service, on the cached session for a role.
 
+        ``client(...)`` is ``client_for(prepare(...), ClientOptions(...))``.
+
         Args:
             RoleArn: The role to assume.
             service_name: e.g. ``"s3"``.
-            region_name: The client's region; None uses the session's.
+            client_region: The client's region; None uses the session's.
             config: A `botocore.config.Config` for the client.
-            **assume_role_kwargs: Any keyword `assume_role` takes.
+            **assume_role_kwargs: Any keyword `assume_role` takes;
+                ``region_name`` is the *session's* region (as in
+                `assume_role`), which its clients also use unless
+                ``client_region`` is given.
 
         Returns:
             A botocore client, created once per key.
-        """
-        entry = self._entry(RoleArn, assume_role_kwargs)
-        return self._client(entry, service_name, region_name, config)
 
-    def _client(
-        self, entry: _Entry, service_name: str, region_name: str | None, config: Config | None
-    ) -> Any:
-        key = (service_name, region_name, id(config) if config is not None else None)
-        cached = entry.clients.get(key)
-        if cached is None:
-            with entry.lock:
-                cached = entry.clients.get(key)
-                if cached is None:
-                    # Any: boto3-stubs only type literal service names.
-                    make_client: Any = entry.session.client
-                    client = make_client(service_name, region_name=region_name, config=config)
-                    cached = (client, config)
-                    entry.clients[key] = cached
-        return cached[0]
+        Raises:
+            InvalidParameterError: A parameter or client option breaks a rule.
+            TypeError: A keyword `assume_role` does not take.
+
+        Example:
+            >>> registry.client(ROLE_ARN, "s3", client_region="eu-west-1")  # doctest: +SKIP
+            <botocore.client.S3 object at ...>
+        """
+        options = ClientOptions(service_name, client_region=client_region, config=config)
+        return self.client_for(self.prepare(RoleArn, **assume_role_kwargs), options)
+
+    def warm_up(self) -> None:
+        """Build the parent session and its STS client now (no STS call).
+
+        Decorators call this during a Lambda function's init for per-event
+        roles, so the first invocation does not pay for it.
+        """
+        from lambda_assume_role.fetcher import sts_client_for
+
+        sts_client_for(self.parent)
+
+    def _entry_for(self, prepared: PreparedRole) -> _Entry:
+        key = prepared.key
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                # Warm path: one dict lookup and an O(1) LRU bump.
+                self._entries.move_to_end(key)
+                return entry
+        return self._build(prepared)
+
+    def _build(self, prepared: PreparedRole) -> _Entry:
+        from lambda_assume_role.assume import session_for_parameters
+
+        # Outside the lock: this makes a botocore session and, for a parent's
+        # first role, its STS client, and may resolve the parent's credentials.
+        session = session_for_parameters(
+            self.parent,
+            prepared.params,
+            region_name=prepared.region_name,
+            cache=prepared.cache,
+            refresh_windows=prepared.refresh_windows,
+        )
+        built = _Entry(prepared, session)
+        evicted: list[_Entry] = []
+        with self._lock:
+            entry = self._entries.get(prepared.key)
+            if entry is None:
+                entry = self._entries[prepared.key] = built
+                while len(self._entries) > self._maxsize:
+                    evicted.append(self._entries.popitem(last=False)[1])
+            else:
+                # Another thread published this key first: its entry wins.
+                self._entries.move_to_end(prepared.key)
+        if entry is not built:
+            built.close()
+        for old in evicted:
+            old.close()
+        return entry
 
     def clear(self) -> None:
         """Drop every session and close every client."""
@@ -155,7 +557,7 @@ class SessionRegistry:
             self._entries.clear()
             self._aliases.clear()
         for entry in entries:
-            _close(entry)
+            entry.close()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -163,109 +565,87 @@ class SessionRegistry:
     def __repr__(self) -> str:
         return f"SessionRegistry(sessions={len(self)}, maxsize={self._maxsize})"
 
-    def _entry(
-        self, role_arn: str, kwargs: Mapping[str, Any], alias: Hashable | None = _UNSET
-    ) -> _Entry:
-        """The entry for a call's arguments; ``alias`` may be precomputed by the caller."""
-        if alias is _UNSET:
-            alias = alias_for(role_arn, kwargs)
-        evicted: list[_Entry] = []
-        with self._lock:
-            if alias is not None:
-                entry = self._aliases.get(alias)
-                if entry is not None:
-                    # Warm path: one dict lookup and an O(1) LRU bump.
-                    self._entries.move_to_end(entry.key)
-                    return entry
-            key, params, options, pinned = self._prepare(role_arn, kwargs)
-            entry = self._entries.get(key)
-            if entry is None:
-                from lambda_assume_role.assume import session_for_parameters
 
-                session = session_for_parameters(self._parent_locked(), params, **options)
-                entry = _Entry(key=key, session=session, pinned=pinned)
-                self._entries[key] = entry
-                while len(self._entries) > self._maxsize:
-                    _, old = self._entries.popitem(last=False)
-                    for old_alias in old.aliases:
-                        self._aliases.pop(old_alias, None)
-                    evicted.append(old)
-            else:
-                self._entries.move_to_end(key)
-            if alias is not None:
-                self._aliases[alias] = entry
-                entry.aliases.add(alias)
-        for old in evicted:
-            _close(old)
-        return entry
+# Valid by every rule, and never assumed: stands in for the role in `check_defaults`.
+_PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/placeholder"
 
-    def _prepare(
-        self, role_arn: str, kwargs: Mapping[str, Any]
-    ) -> tuple[str, Any, dict[str, Any], tuple[Any, ...]]:
-        from lambda_assume_role.assume import is_role_chaining
-        from lambda_assume_role.parameters import prepare_parameters, split_session_options
-
-        parent = self._parent_locked()
-        request, options = split_session_options(kwargs)
-        validate = options.pop("validate", True)
-        chained = is_role_chaining(parent, parent.get_credentials())
-        params = prepare_parameters(role_arn, request, validate=validate, chained=chained)
-        cache = options.get("cache")
-        key = "|".join(
-            [
-                params.key,
-                repr(options.get("region_name")),
-                str(id(cache)) if cache is not None else "",
-                repr(options.get("refresh_windows")),
-            ]
-        )
-        return key, params, options, (cache,)
+_SCALARS: frozenset[type] = frozenset(
+    {str, int, float, bool, type(None), datetime.timedelta, datetime.datetime}
+)
 
 
-def alias_for(role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
-    """A cheap key for the exact arguments of a call, or None if they are unhashable.
+def _fingerprint(value: Any) -> Hashable:
+    """``value`` with the type of every part, recursively; TypeError for anything else."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return (kind, value)
+    if kind is list or kind is tuple:
+        return (kind, tuple(_fingerprint(item) for item in value))
+    if kind is dict:
+        return (kind, tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
+    raise TypeError(f"no alias for {kind.__name__}")
 
-    Warm invocations repeat the same arguments; this finds their entry without
-    normalising again. Values are paired with their type so that 1 and True,
-    or 900 and 900.0, never share an alias.
-    """
-    if not kwargs:
-        return role_arn
+
+def _identity(value: object) -> int | None:
+    return None if value is None else id(value)
+
+
+def _value_key(value: object) -> Hashable:
+    """A key for an option compared by value (refresh windows): itself, or its repr."""
     try:
-        alias = (role_arn, *sorted((k, type(v), v) for k, v in kwargs.items()))
-        hash(alias)
+        hash(value)
     except TypeError:
-        return None
-    return alias
+        return (type(value), repr(value))
+    return (type(value), value)
 
 
-def _close(entry: _Entry) -> None:
-    for client, _config in entry.clients.values():
-        client.close()
-
-
-_default_lock = threading.Lock()
+_registries_lock = threading.Lock()
 _default: SessionRegistry | None = None
-_per_parent: weakref.WeakKeyDictionary[Any, SessionRegistry] = weakref.WeakKeyDictionary()
+# id(parent) -> its registry, weakly: a registry holds its parent, so while the
+# registry lives the id is its parent's; once nothing else holds the registry
+# (a decorator, a caller), both are freed.
+_per_parent: weakref.WeakValueDictionary[int, SessionRegistry] = weakref.WeakValueDictionary()
 
 
 def default_registry() -> SessionRegistry:
-    """The process-wide registry over a lazily created default `boto3.Session()`."""
+    """The process-wide registry over a lazily created default `boto3.Session()`.
+
+    Example:
+        >>> default_registry() is default_registry()
+        True
+    """
     global _default  # noqa: PLW0603
     if _default is None:
-        with _default_lock:
+        with _registries_lock:
             if _default is None:
                 _default = SessionRegistry()
     return _default
 
 
 def registry_for(parent: boto3.Session | None) -> SessionRegistry:
-    """The process-wide registry for a parent session (the default one for None)."""
+    """The shared registry for a parent session (the default one for None).
+
+    Every decorator given the same parent shares one registry while any of
+    them (or another holder) keeps it; the registry keeps the parent alive,
+    never the other way round, so dropping a parent and its decorated
+    handlers frees both.
+
+    Args:
+        parent: The session that assumes the roles, or None for the default.
+
+    Returns:
+        The registry for ``parent``.
+
+    Example:
+        >>> parent = boto3.Session()  # doctest: +SKIP
+        >>> registry_for(parent) is registry_for(parent)  # doctest: +SKIP
+        True
+    """
     if parent is None:
         return default_registry()
-    with _default_lock:
-        registry = _per_parent.get(parent)
-        if registry is None:
+    with _registries_lock:
+        registry = _per_parent.get(id(parent))
+        if registry is None or registry._parent is not parent:
             registry = SessionRegistry(parent)
-            _per_parent[parent] = registry
+            _per_parent[id(parent)] = registry
         return registry

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import logging
+import pickle
+import weakref
 from typing import Any
 
 import boto3
@@ -13,12 +17,17 @@ from lambda_assume_role import (
     AssumeRoleError,
     InvalidParameterError,
     SessionRegistry,
+    assume_role,
+    deadline,
     get_role_arn,
     inject_client,
     inject_session,
 )
+from lambda_assume_role.decorators import injected_names
+from lambda_assume_role.registry import registry_for
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_server import RequestLog
+from tests.support.preparations import count_preparations
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Static"
@@ -277,3 +286,199 @@ def test_outside_lambda_nothing_is_built_until_the_first_invocation(
 ) -> None:
     inject_session(ROLE, registry=registry)
     assert len(registry) == 0
+
+
+# -- one preparation per static role --------------------------------------------------------------
+
+
+def test_a_static_role_is_checked_at_decoration_with_the_parents_chaining_cap(
+    parent: boto3.Session, requests_log: RequestLog
+) -> None:
+    chained = assume_role(parent, get_role_arn("999999999999", "Hop"))
+    with pytest.raises(InvalidParameterError, match="role chaining"):
+        inject_session(ROLE, parent=chained, DurationSeconds=7200)
+    with pytest.raises(InvalidParameterError, match="role chaining"):
+        inject_client("sts", ROLE, parent=chained, DurationSeconds=7200)
+    assert requests_log.all() == []
+
+
+def test_a_static_role_with_tags_or_a_policy_is_prepared_once_at_decoration(
+    registry: SessionRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_preparations(monkeypatch)
+
+    @inject_session(ROLE, registry=registry, Tags=[{"Key": "team", "Value": "data"}])
+    @inject_client("s3", ROLE, registry=registry, Policy={"Version": "2012-10-17"})
+    def handler(event: Any, context: Any, session: Any, s3: Any) -> tuple[Any, Any]:
+        return session, s3
+
+    assert len(calls) == 2
+    results = [handler({}, CONTEXT) for _ in range(5)]
+    assert len(calls) == 2
+    assert len({id(session) for session, _ in results}) == 1
+    assert len({id(s3) for _, s3 in results}) == 1
+
+
+# -- errors: where they are raised and whom they blame ------------------------------------------
+
+
+def test_bad_keywords_given_to_a_per_event_decorator_fail_at_decoration(
+    registry: SessionRegistry, requests_log: RequestLog
+) -> None:
+    with pytest.raises(InvalidParameterError, match="DurationSeconds") as duration:
+        inject_session(account_role, registry=registry, DurationSeconds=5)
+    with pytest.raises(InvalidParameterError, match="client_region") as region:
+        inject_client("sts", account_role, registry=registry, client_region="not a region!")
+    for raised in (duration, region):
+        assert "role source" not in str(raised.value)
+    assert requests_log.all() == []
+
+
+def test_a_role_source_is_blamed_only_for_what_it_returned(registry: SessionRegistry) -> None:
+    def short_lived(event: Any, context: Any) -> dict[str, Any]:
+        return {"RoleArn": ROLE, "DurationSeconds": event["seconds"]}
+
+    @inject_client("sts", short_lived, registry=registry, client_region="eu-west-1")
+    def handler(event: Any, context: Any, sts: Any) -> str:
+        region: str = sts.meta.region_name
+        return region
+
+    assert handler({"seconds": 900}, CONTEXT) == "eu-west-1"
+    with pytest.raises(
+        InvalidParameterError, match=r"role source .*short_lived returned a bad role: .*Duration"
+    ):
+        handler({"seconds": 5}, CONTEXT)
+
+    @inject_session(lambda event, context: {"RoleArn": ROLE, "Bogus": 1}, registry=registry)
+    def unknown(event: Any, context: Any, session: Any) -> None:
+        raise AssertionError("not reached")
+
+    with pytest.raises(InvalidParameterError, match=r"returned a bad role: .*Bogus"):
+        unknown({}, CONTEXT)
+
+
+def _powertools_like(handler: Any) -> Any:
+    """A decorator in between, as Powertools' are: functools.wraps and **kwargs passed on."""
+
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any, **kwargs: Any) -> Any:
+        return handler(event, context, **kwargs)
+
+    return wrapper
+
+
+def test_injecting_one_name_twice_fails_at_decoration(registry: SessionRegistry) -> None:
+    def handler(event: Any, context: Any, session: Any) -> None:
+        return None
+
+    inner = inject_session(ROLE, registry=registry)(handler)
+    with pytest.raises(TypeError, match="already receives the keyword argument 'session'"):
+        inject_session(account_role, registry=registry)(inner)
+    with pytest.raises(TypeError, match="'session'"):
+        inject_client("sts", ROLE, name="session", registry=registry)(_powertools_like(inner))
+    both = inject_client("sts", ROLE, registry=registry)(_powertools_like(inner))
+    assert injected_names(both) == {"session", "sts"}
+
+
+def test_the_errors_we_raise_survive_pickling(registry: SessionRegistry) -> None:
+    raised: list[BaseException] = []
+
+    @inject_session(lambda event, context: {"RoleArn": "arn:aws:iam::1:role/x"}, registry=registry)
+    def bad_source(event: Any, context: Any, session: Any) -> None:
+        raise AssertionError("not reached")
+
+    attempts = [
+        lambda: bad_source({}, CONTEXT),
+        lambda: inject_session(ROLE, registry=registry)(
+            inject_session(ROLE, registry=registry)(lambda event, context, session: None)
+        ),
+        lambda: inject_client("sts", ROLE, registry=registry, client_region="?"),
+        lambda: inject_session(ROLE, registry=registry, DurationSeconds=5),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Exception) as info:
+            attempt()
+        raised.append(info.value)
+    for error in raised:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+
+
+# -- the invocation's deadline ------------------------------------------------------------------
+
+
+class TimedContext(Context):
+    def get_remaining_time_in_millis(self) -> int:
+        return 4500
+
+
+def test_the_handler_runs_with_its_invocation_context_bound(registry: SessionRegistry) -> None:
+    @inject_session(ROLE, registry=registry)
+    def handler(event: Any, context: Any, session: Any) -> float | None:
+        if event.get("fail"):
+            raise RuntimeError("handler failed")
+        return deadline.remaining_seconds()
+
+    @inject_session(account_role, registry=registry)
+    async def async_handler(event: Any, context: Any, session: Any) -> float | None:
+        await asyncio.sleep(0)
+        return deadline.remaining_seconds()
+
+    assert handler({}, TimedContext()) == 4.5
+    assert deadline.remaining_seconds() is None
+    with pytest.raises(RuntimeError, match="handler failed"):
+        handler({"fail": True}, TimedContext())
+    assert deadline.remaining_seconds() is None
+    assert asyncio.run(async_handler({"account": "222222222222"}, TimedContext())) == 4.5
+    assert deadline.remaining_seconds() is None
+
+
+# -- two regions, two names ---------------------------------------------------------------------
+
+
+def test_region_name_is_the_sessions_and_client_region_the_clients(
+    registry: SessionRegistry,
+) -> None:
+    @inject_session(ROLE, registry=registry, region_name="eu-west-2")
+    @inject_client("sts", ROLE, name="here", registry=registry, region_name="eu-west-2")
+    @inject_client(
+        "sts",
+        ROLE,
+        name="there",
+        registry=registry,
+        region_name="eu-west-2",
+        client_region="eu-west-1",
+    )
+    def handler(event: Any, context: Any, session: Any, here: Any, there: Any) -> tuple[str, ...]:
+        return session.region_name, here.meta.region_name, there.meta.region_name
+
+    assert handler({}, CONTEXT) == ("eu-west-2", "eu-west-2", "eu-west-1")
+    assert len(registry) == 1
+
+
+# -- parents are freed --------------------------------------------------------------------------
+
+
+def test_parents_given_to_decorators_are_freed_with_their_registries(
+    moto_server: Any, requests_log: RequestLog
+) -> None:
+    refs: list[tuple[weakref.ref[Any], weakref.ref[Any]]] = []
+    for n in range(2):
+        parent = boto3.Session()
+
+        @inject_session(ROLE, parent=parent, RoleSessionName=f"tenant-{n}")
+        @inject_client("sts", account_role, parent=parent)
+        def handler(event: Any, context: Any, session: Any, sts: Any) -> str:
+            session.client("sts").get_caller_identity()
+            arn: str = sts.get_caller_identity()["Arn"]
+            return arn
+
+        assert handler({"account": "222222222222"}, CONTEXT).startswith(
+            "arn:aws:sts::222222222222:"
+        )
+        refs.append((weakref.ref(parent), weakref.ref(registry_for(parent))))
+        del parent, handler
+    gc.collect()
+    assert requests_log.count("AssumeRole") == 4
+    assert [(p() is None, r() is None) for p, r in refs] == [(True, True)] * 2

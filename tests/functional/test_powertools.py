@@ -148,3 +148,33 @@ def test_idempotent_outside_ours(
     assert first == second == {"arn": "arn:aws:sts::111111111111:assumed-role/Powertools/once"}
     assert calls == ["o-1"]
     assert requests_log.count("AssumeRole") == 1
+
+
+def test_one_name_injected_on_both_sides_of_a_powertools_decorator_fails_at_decoration(
+    registry: SessionRegistry,
+) -> None:
+    logger = Logger(service="orders")
+
+    @logger.inject_lambda_context
+    @inject_session(ROLE, registry=registry)
+    def handler(event: dict[str, Any], context: Any, session: Any) -> str:
+        return identity(session)
+
+    with pytest.raises(TypeError, match="already receives the keyword argument 'session'"):
+        inject_session(ROLE, registry=registry, RoleSessionName="other")(handler)
+
+
+def test_the_lambda_context_is_bound_inside_powertools_decorators(
+    registry: SessionRegistry,
+) -> None:
+    from lambda_assume_role import deadline
+
+    logger = Logger(service="orders")
+
+    @logger.inject_lambda_context
+    @inject_session(ROLE, registry=registry)
+    def handler(event: dict[str, Any], context: Any, session: Any) -> float | None:
+        return deadline.remaining_seconds()
+
+    assert handler({}, Context()) == 30.0
+    assert deadline.remaining_seconds() is None
