@@ -22,12 +22,13 @@ if TYPE_CHECKING:
     from lambda_assume_role.errors import (
         AssumeRoleConnectionError,
         AssumeRoleError,
+        AssumeRoleTimeoutError,
         InvalidParameterError,
     )
     from lambda_assume_role.naming import generate_lambda_session_name
     from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME
     from lambda_assume_role.policy import RefreshWindows
-    from lambda_assume_role.registry import SessionRegistry
+    from lambda_assume_role.registry import ClientOptions, PreparedRole, SessionRegistry
 
 __version__ = "0.1.0"
 
@@ -39,9 +40,12 @@ __all__ = [
     "AUTOMATIC_ROLE_SESSION_NAME",
     "AssumeRoleConnectionError",
     "AssumeRoleError",
+    "AssumeRoleTimeoutError",
     "AssumedRoleSession",
+    "ClientOptions",
     "InvalidParameterError",
     "JSONFileCache",
+    "PreparedRole",
     "RefreshWindows",
     "SessionRegistry",
     "assume_role",
@@ -57,9 +61,12 @@ _SOURCES = {
     "AUTOMATIC_ROLE_SESSION_NAME": "parameters",
     "AssumeRoleConnectionError": "errors",
     "AssumeRoleError": "errors",
+    "AssumeRoleTimeoutError": "errors",
     "AssumedRoleSession": "assume",
+    "ClientOptions": "registry",
     "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
+    "PreparedRole": "registry",
     "RefreshWindows": "policy",
     "SessionRegistry": "registry",
     "assume_role": "assume",

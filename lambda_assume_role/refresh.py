@@ -12,12 +12,16 @@ with them calls AssumeRole again (boto/botocore#2189). Ours:
 * **Jitter**: the first advisory attempt is drawn uniformly from the first half
   of the advisory period (``jitter=0.5``), so environments started together do
   not refresh together. The second half is left for retries.
-* **Backoff**: a failed advisory refresh (throttling, 5xx, connection error) is
-  logged at WARNING, the current credentials stay in use and the next attempt
-  waits 15 s, 30 s, 60 s... (jittered, at most 5 minutes), never past the
-  mandatory point. It is not retried on every call, as botocore does.
+* **Backoff**: a failed advisory refresh (throttling, 5xx, connection error, an
+  unusable answer) is logged at WARNING, the current credentials stay in use
+  and the next attempt waits 15 s, 30 s, 60 s... (jittered, at most 5
+  minutes), never past the mandatory point. It is not retried on every call,
+  as botocore does, and it makes one short HTTP attempt (``advisory_timeout``):
+  a hung STS holds no caller for more than a couple of seconds.
 * **Mandatory window**: 60 s before expiry. Every caller blocks until one
   refresh succeeds, or gets the error, which names the role and STS's code.
+  Callers that waited on a failed attempt get its failure (a copy each); they
+  do not each repeat the attempt.
 
 Compared with botocore's unreleased policy (<=20 min lifetime -> 5 min window,
 20-90 min -> 15 min, >=90 min -> 60 min; mandatory 60 s) ours gives the same
@@ -27,11 +31,13 @@ Java SDK's 5 min prefetch / 1 min stale time it shares the 1 min mandatory point
 botocore hooks used: `DeferredRefreshableCredentials` is subclassed and its
 ``_refresh()`` overridden; that is the method every public accessor
 (``get_frozen_credentials``, ``access_key``...) calls, unchanged since 2015.
-The refreshed values are stored in the fields its constructor documents
-(``_access_key``, ``_secret_key``, ``_token``, ``_account_id``,
-``_expiry_time``, ``_frozen_credentials``), read with the clock and callback it
-stores (``_time_fetcher``, ``_refresh_using``), under the lock it creates
-(``_refresh_lock``). No other private botocore attribute is used.
+``get_frozen_credentials`` is overridden too, so that a SnapStart restore
+racing a signer never hands it None. The refreshed values are stored in the
+fields its constructor documents (``_access_key``, ``_secret_key``,
+``_token``, ``_account_id``, ``_expiry_time``, ``_frozen_credentials``), read
+with the clock it stores (``_time_fetcher``), under the lock it creates
+(``_refresh_lock``). No other private botocore attribute is used;
+tests/unit/test_private_attributes.py fails loudly if botocore changes one.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import functools
 import gc
 import logging
 import pickle
+import time
 import weakref
 from typing import Any
 
@@ -243,23 +244,31 @@ def test_concurrent_invocations_share_one_assume_role_per_role(
     assert requests_log.count("AssumeRole") == 3
 
 
-def test_each_assume_role_is_logged_without_secrets(
-    registry: SessionRegistry, caplog: pytest.LogCaptureFixture
+def slowly(body: bytes) -> bytes:
+    time.sleep(0.2)
+    return body
+
+
+def test_each_assume_role_is_logged_with_its_latency_and_without_secrets(
+    fault_proxy: FaultProxy, registry: SessionRegistry, caplog: pytest.LogCaptureFixture
 ) -> None:
+    fault_proxy.rewrite("AssumeRole", slowly)  # STS takes at least 200 ms
     @inject_client("sts", ROLE, registry=registry, RoleSessionName="logged")
     def handler(event: Any, context: Any, sts: Any) -> Any:
         sts.get_caller_identity()
         return registry.session(ROLE, RoleSessionName="logged").get_credentials()
 
     with caplog.at_level(logging.DEBUG, logger="lambda_assume_role"):
+        started = time.perf_counter()
         credentials = handler({}, CONTEXT)
+        elapsed_ms = (time.perf_counter() - started) * 1000
     frozen = credentials.get_frozen_credentials()
     (record,) = [r for r in caplog.records if r.name == "lambda_assume_role"]
     assert record.levelno == logging.INFO
     assert ROLE in record.getMessage()
     assert "logged" in record.getMessage()
     assert record.role_arn == ROLE  # type: ignore[attr-defined]
-    assert record.latency_ms >= 0  # type: ignore[attr-defined]
+    assert 200 <= record.latency_ms <= elapsed_ms  # type: ignore[attr-defined]
     for logged in caplog.records:
         text = logged.getMessage() + repr(logged.__dict__)
         assert frozen.secret_key not in text
