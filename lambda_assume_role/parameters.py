@@ -343,8 +343,13 @@ def prepare_parameters(
             from_source_identity = True
 
     if validate:
+        # The model first, on what the caller gave (a derived session name is
+        # checked by our rules, whose message says where it came from).
+        given_request = dict(request)
+        if from_source_identity:
+            del given_request["RoleSessionName"]
+        _check_model(RoleArn, given_request)
         _check_rules(RoleArn, request, chained=chained, from_source_identity=from_source_identity)
-        _check_model(RoleArn, request)
 
     return AssumeRoleParameters(
         role_arn=RoleArn, request=request, key=request_key(RoleArn, request)

@@ -274,9 +274,9 @@ def test_public_names_match_aws_assume_role_lib() -> None:
     [
         ({"RoleArn": "arn:aws:iam::123:role/X"}, "RoleArn must look like"),
         ({"RoleArn": "arn:aws:s3:::bucket-name-here"}, "RoleArn must look like"),
-        ({"RoleArn": ROLE, "RoleSessionName": "has space"}, "RoleSessionName must be"),
-        ({"RoleArn": ROLE, "RoleSessionName": "x"}, "RoleSessionName must be"),
-        ({"RoleArn": ROLE, "RoleSessionName": "x" * 65}, "RoleSessionName must be"),
+        ({"RoleArn": ROLE, "RoleSessionName": "has space"}, "RoleSessionName must"),
+        ({"RoleArn": ROLE, "RoleSessionName": "x"}, "RoleSessionName must"),
+        ({"RoleArn": ROLE, "RoleSessionName": "x" * 65}, "RoleSessionName must"),
         ({"RoleArn": ROLE, "DurationSeconds": 899}, "DurationSeconds must be between 900"),
         ({"RoleArn": ROLE, "DurationSeconds": 43201}, "DurationSeconds must be between 900"),
     ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from typing import Any
 
 import boto3
 import pytest
@@ -18,11 +19,13 @@ from lambda_assume_role import (
     AssumeRoleConnectionError,
     AssumeRoleError,
     RefreshWindows,
+    SessionRegistry,
     assume_role,
+    inject_client,
 )
 from lambda_assume_role.deadline import invocation
 from lambda_assume_role.errors import AssumeRoleTimeoutError
-from tests.support.fault_proxy import FaultProxy
+from tests.support.fault_proxy import FaultProxy, assume_role_body
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Patient"
@@ -170,3 +173,43 @@ def test_timeouts_are_tunable_and_checked() -> None:
     with pytest.raises(ValueError, match="max_attempts"):
         RefreshWindows(max_attempts=0)
     assert RefreshWindows(advisory_timeout=0.5).advisory_timeout == 0.5
+
+
+def test_a_decorated_handler_gets_a_clear_error_before_lambda_would_kill_it(
+    fault_proxy: FaultProxy, parent: boto3.Session
+) -> None:
+    @inject_client("sts", ROLE, registry=SessionRegistry(parent), RoleSessionName="handler")
+    def handler(event: object, context: object, sts: Any) -> Any:
+        return sts.get_caller_identity()
+
+    fault_proxy.fail("AssumeRole", "hang")
+    started = time.perf_counter()
+    with pytest.raises(AssumeRoleTimeoutError, match="deadline") as raised:
+        handler({}, Context(4.0))
+    assert elapsed(started) < 4.0
+    assert ROLE in str(raised.value)
+    fault_proxy.heal()
+
+
+def test_already_expired_keys_in_the_advisory_window_back_off_instead_of_failing(
+    fault_proxy: FaultProxy, parent: boto3.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="lambda_assume_role")
+    with time_machine.travel(START, tick=False) as clock:
+        session = assume_role(
+            parent,
+            ROLE,
+            RoleSessionName="stale",
+            DurationSeconds=900,
+            refresh_windows=RefreshWindows(jitter=0),
+        )
+        client = session.client("sts")
+        client.get_caller_identity()
+        stale = START - datetime.timedelta(hours=1)
+        fault_proxy.respond("AssumeRole", assume_role_body(expiration=stale))
+        clock.shift(datetime.timedelta(seconds=650))
+        for _ in range(5):  # all within the first 15 s back-off
+            client.get_caller_identity()
+            clock.shift(datetime.timedelta(seconds=1))
+    assert fault_proxy.faulted("AssumeRole") == 1
+    assert any("already expired" in r.getMessage() for r in caplog.records)
