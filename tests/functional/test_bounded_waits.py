@@ -26,6 +26,7 @@ from lambda_assume_role import (
 from lambda_assume_role.deadline import invocation
 from lambda_assume_role.errors import AssumeRoleTimeoutError
 from tests.support.fault_proxy import FaultProxy, assume_role_body
+from tests.support.sessions import warm_sts_client
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Patient"
@@ -52,15 +53,7 @@ def test_a_hung_sts_in_the_advisory_window_delays_a_caller_about_the_advisory_ti
     fault_proxy: FaultProxy, parent: boto3.Session
 ) -> None:
     with time_machine.travel(START, tick=False) as clock:
-        session = assume_role(
-            parent,
-            ROLE,
-            RoleSessionName="hung",
-            DurationSeconds=900,
-            refresh_windows=RefreshWindows(jitter=0),  # the default 2 s advisory timeout
-        )
-        client = session.client("sts")
-        client.get_caller_identity()
+        client = warm_sts_client(parent, ROLE, "hung", 900)  # default 2 s advisory timeout
         fault_proxy.fail("AssumeRole", "hang")
         clock.shift(datetime.timedelta(seconds=650))
         started = time.perf_counter()
@@ -76,15 +69,7 @@ def test_a_throttled_sts_gets_one_http_attempt_per_advisory_retry(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="lambda_assume_role")
     with time_machine.travel(START, tick=False) as clock:
-        session = assume_role(
-            parent,
-            ROLE,
-            RoleSessionName="throttled",
-            DurationSeconds=3600,
-            refresh_windows=RefreshWindows(jitter=0),
-        )
-        client = session.client("sts")
-        client.get_caller_identity()
+        client = warm_sts_client(parent, ROLE, "throttled", 3600)
         fault_proxy.fail("AssumeRole", "throttle")
         clock.shift(datetime.timedelta(seconds=3600 - 900))  # the advisory window opens
         for _ in range(20):  # 20 calls over the 14 minutes before the mandatory point
@@ -196,15 +181,7 @@ def test_already_expired_keys_in_the_advisory_window_back_off_instead_of_failing
 ) -> None:
     caplog.set_level(logging.WARNING, logger="lambda_assume_role")
     with time_machine.travel(START, tick=False) as clock:
-        session = assume_role(
-            parent,
-            ROLE,
-            RoleSessionName="stale",
-            DurationSeconds=900,
-            refresh_windows=RefreshWindows(jitter=0),
-        )
-        client = session.client("sts")
-        client.get_caller_identity()
+        client = warm_sts_client(parent, ROLE, "stale", 900)
         stale = START - datetime.timedelta(hours=1)
         fault_proxy.respond("AssumeRole", assume_role_body(expiration=stale))
         clock.shift(datetime.timedelta(seconds=650))

@@ -16,9 +16,10 @@ import boto3
 import pytest
 import time_machine
 
-from lambda_assume_role import AssumeRoleError, RefreshWindows, assume_role
+from lambda_assume_role import AssumeRoleError, assume_role
 from lambda_assume_role.errors import INVALID_RESPONSE
 from tests.support.fault_proxy import FaultProxy, assume_role_body
+from tests.support.sessions import warm_sts_client
 
 ROLE = "arn:aws:iam::111111111111:role/Secretive"
 SECOND_ROLE = "arn:aws:iam::222222222222:role/Chained"
@@ -113,15 +114,7 @@ def test_a_cut_short_answer_in_the_advisory_window_keeps_the_keys_and_logs_no_se
     fault_proxy: FaultProxy, parent: boto3.Session, debug_logs: pytest.LogCaptureFixture
 ) -> None:
     with time_machine.travel(START, tick=False) as clock:
-        session = assume_role(
-            parent,
-            ROLE,
-            RoleSessionName="advisory",
-            DurationSeconds=900,
-            refresh_windows=RefreshWindows(jitter=0),
-        )
-        client = session.client("sts")
-        client.get_caller_identity()
+        client = warm_sts_client(parent, ROLE, "advisory", 900)
         fault_proxy.respond("AssumeRole", cut_short_body())
         clock.shift(datetime.timedelta(seconds=700))  # inside the 300 s advisory window
         client.get_caller_identity()  # still works, on the current keys
