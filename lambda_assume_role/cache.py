@@ -4,16 +4,30 @@ A drop-in for aws-assume-role-lib's ``JSONFileCache(dir_path)`` (and an
 instance of ``botocore.utils.JSONFileCache``, so code that checks for botocore's
 class keeps working), hardened because what it stores are live credentials:
 
-* the directory is created ``0700`` and files are written ``0600``, whatever
-  the umask; an existing directory of ours with broader permissions is tightened;
-* writes are atomic (a temporary file in the same directory, fsynced, then
-  ``os.replace``), so a reader - another thread, another process, the next
-  invocation after a crash - sees either the old entry or the new one, never a
-  partial file;
-* keys cannot name a file outside the directory;
+* the folder must be ours and writable by nobody else: a folder owned by another
+  user, or writable by group or others (``/tmp`` itself, mode 1777), is never
+  read or written. Anyone who can write there could plant credentials under the
+  predictable key, and we would sign with them. Every read and write opens the
+  folder once, checks the open folder (not its path), and reaches the entry
+  through that handle, so swapping the folder or an entry for a symbolic link
+  between the check and the use redirects nothing. Refusals are
+  `InsecureCacheError`, a `PermissionError`;
+* an entry that is a symbolic link, is owned by another user or is writable by
+  group or others is refused the same way;
+* folders we create (and missing parents) are made ``0700`` and entries are
+  written ``0600``, whatever the umask. The mode of a folder we did not create
+  is never changed;
+* writes are atomic (a temporary file in the same folder, fsynced, then
+  renamed over the entry), so a reader - another thread, another process, the
+  next invocation after a crash - sees either the old entry or the new one,
+  never a partial file;
+* keys cannot name a file outside the folder;
 * datetimes are stored as ISO-8601, which botocore reads back unambiguously;
 * no error message or ``repr`` ever contains a cached value, which holds a
   secret access key and a session token.
+
+It needs ``dir_fd`` and ``O_NOFOLLOW`` support, so POSIX only (Linux, as in
+Lambda, and macOS); elsewhere the constructor raises `NotImplementedError`.
 
 Importing this module imports ``botocore.utils`` (about 0.1 s cold), which is
 needed to subclass botocore's class. That costs nothing extra in practice: the
@@ -25,24 +39,58 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import json
 import os
 import re
 import stat
-import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import botocore.utils
 
-__all__ = ["JSONFileCache"]
+__all__ = ["InsecureCacheError", "JSONFileCache"]
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
+_SHARED_WRITE = stat.S_IWGRP | stat.S_IWOTH
 # botocore's cache keys are SHA-1 hex digests; allow a little more, but nothing
 # that could be a path: no separators, no leading dot, no "..", no NUL.
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}")
 _SUFFIX = ".json"
 _TEMP_SUFFIX = ".tmp"
+_SUGGESTED_SUBFOLDER = "lambda-assume-role"
+
+# getattr: these flags do not exist on Windows, where the constructor refuses.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
+# O_NONBLOCK: a FIFO in place of an entry must not hang a reader.
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+# What open(O_NOFOLLOW) fails with on a symbolic link: ELOOP (Linux, macOS), EMLINK (FreeBSD).
+_SYMLINK_ERRNOS = frozenset({errno.ELOOP, errno.EMLINK})
+_SUPPORTED = bool(_NOFOLLOW) and hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
+
+
+class InsecureCacheError(PermissionError):
+    """`JSONFileCache` refuses a folder or entry that someone else could have written.
+
+    Raised for a cache folder that is owned by another user, writable by group
+    or others, or a symbolic link, and for an entry that is a symbolic link,
+    owned by another user or writable by group or others. The message is one
+    line naming the path and the rule, never a cached value. It is an `OSError`,
+    so code that treats cache I/O errors as a cache miss treats it the same way.
+
+    Example:
+        >>> import os, tempfile
+        >>> shared = tempfile.mkdtemp()
+        >>> os.chmod(shared, 0o1777)  # like /tmp: anyone may plant entries there
+        >>> try:
+        ...     JSONFileCache(shared)
+        ... except InsecureCacheError as error:
+        ...     print(error)  # doctest: +ELLIPSIS
+        cache folder '...' is writable by group or others (mode 1777), so anyone could plant ...
+    """
 
 
 def _serialize(value: object) -> object:
@@ -57,12 +105,12 @@ def _dumps(value: object) -> str:
     return json.dumps(value, default=_serialize)
 
 
-def _check_key(cache_key: object) -> str:
-    """Return ``cache_key`` if it is a safe file name stem, else raise.
+def _entry_name(cache_key: object) -> str:
+    """The file name (relative to the folder) that holds ``cache_key``'s value.
 
     Raises:
         TypeError: If the key is not a string.
-        ValueError: If the key could name a file outside the cache directory.
+        ValueError: If the key could name a file outside the cache folder.
     """
     if not isinstance(cache_key, str):
         raise TypeError(f"cache key must be a string; got {type(cache_key).__name__}")
@@ -71,39 +119,132 @@ def _check_key(cache_key: object) -> str:
             "cache key must be 1-200 characters of [A-Za-z0-9_.-], not starting with "
             f"'.' and without '..'; got {cache_key[:80]!r}"
         )
-    return cache_key
+    return cache_key + _SUFFIX
 
 
-def _ensure_private_dir(path: str) -> None:
-    """Create ``path`` (and missing parents) with mode 0700; tighten it if it is ours.
+def _check_folder(path: str, info: os.stat_result) -> None:
+    """Raise `InsecureCacheError` unless the folder is ours and writable only by us."""
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & _SHARED_WRITE:
+        suggestion = os.path.join(path, _SUGGESTED_SUBFOLDER)
+        raise InsecureCacheError(
+            f"cache folder {path!r} is writable by group or others (mode {mode:04o}), so "
+            f"anyone could plant credentials in it; refusing to use it: give a private "
+            f"subfolder such as {suggestion!r} instead"
+        )
+    if info.st_uid != os.geteuid():
+        raise InsecureCacheError(
+            f"cache folder {path!r} is owned by uid {info.st_uid}, not by this process "
+            f"(uid {os.geteuid()}); refusing to use it: give a folder of your own"
+        )
 
-    ``os.makedirs`` applies its mode only to the leaf and subject to the umask,
-    so each missing directory is created and then chmod-ed explicitly. An
-    existing directory owned by someone else is left alone (we cannot change it).
+
+def _symlinked_entry(folder: str, name: str) -> InsecureCacheError:
+    return InsecureCacheError(
+        f"cache entry {name!r} in {folder!r} is a symbolic link; refusing to follow it"
+    )
+
+
+def _is_entry(folder: str, name: str, info: os.stat_result) -> bool:
+    """Whether ``info`` is a usable entry: False if it is no regular file, raise if unsafe."""
+    if stat.S_ISLNK(info.st_mode):
+        raise _symlinked_entry(folder, name)
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if info.st_uid != os.geteuid():
+        raise InsecureCacheError(
+            f"cache entry {name!r} in {folder!r} is owned by uid {info.st_uid}, not by this "
+            f"process (uid {os.geteuid()}); refusing to read it"
+        )
+    if info.st_mode & _SHARED_WRITE:
+        raise InsecureCacheError(
+            f"cache entry {name!r} in {folder!r} is writable by group or others "
+            f"(mode {stat.S_IMODE(info.st_mode):04o}); refusing to read it"
+        )
+    return True
+
+
+def _read_entry(folder_path: str, folder: int, name: str) -> bytes | None:
+    """The content of entry ``name`` in the open ``folder``; None if missing or unreadable.
+
+    Raises:
+        InsecureCacheError: If the entry is a symbolic link, owned by another
+            user, or writable by group or others.
     """
-    missing: list[str] = []
-    current = path
-    while current and not os.path.isdir(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    for directory in reversed(missing):
+    try:
+        fd = os.open(name, _READ_FLAGS, dir_fd=folder)
+    except OSError as error:
+        if error.errno in _SYMLINK_ERRNOS:
+            raise _symlinked_entry(folder_path, name) from None
+        return None
+    try:
+        if not _is_entry(folder_path, name, os.fstat(fd)):
+            return None
         try:
-            os.mkdir(directory, _DIR_MODE)
-        except FileExistsError:
-            # Another thread or process created it first; it is checked below if it
-            # is the leaf, and an intermediate directory is not ours to change.
-            continue
-        os.chmod(directory, _DIR_MODE)
+            with open(fd, "rb", closefd=False) as file:
+                return file.read()
+        except OSError:
+            return None
+    finally:
+        os.close(fd)
 
-    info = os.stat(path)
-    if not stat.S_ISDIR(info.st_mode):
-        raise NotADirectoryError(f"cache path is not a directory: {path!r}")
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    if owned and stat.S_IMODE(info.st_mode) & ~_DIR_MODE & 0o777:
-        os.chmod(path, stat.S_IMODE(info.st_mode) & _DIR_MODE)
+
+def _open_folder(path: str) -> int:
+    """Open the cache folder without following a symbolic link, check it, return its fd.
+
+    Raises:
+        InsecureCacheError: If the folder is a symbolic link, owned by another
+            user, or writable by group or others.
+        FileNotFoundError: If it does not exist.
+        NotADirectoryError: If it is not a folder.
+    """
+    try:
+        fd = os.open(path, _FOLDER_FLAGS)
+    except OSError as error:
+        # With O_DIRECTORY, Linux reports a symbolic link as ENOTDIR, not ELOOP.
+        if error.errno in _SYMLINK_ERRNOS or (
+            error.errno == errno.ENOTDIR and os.path.islink(path)
+        ):
+            raise InsecureCacheError(
+                f"cache folder {path!r} is a symbolic link; refusing to follow it: "
+                "give the folder it points to"
+            ) from None
+        raise
+    try:
+        _check_folder(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _create_private_folder(path: str) -> None:
+    """Create ``path`` and its missing parents, each mode 0700 whatever the umask.
+
+    A folder that already exists, or that another thread or process creates
+    first, is left exactly as it is: we only change the mode of folders we made.
+    """
+    try:
+        os.mkdir(path, _DIR_MODE)
+    except FileNotFoundError:
+        parent = os.path.dirname(path)
+        if not parent or parent == path:
+            raise
+        _create_private_folder(parent)
+        try:
+            os.mkdir(path, _DIR_MODE)
+        except FileExistsError:
+            return
+    except FileExistsError:
+        return
+    # The umask may have removed bits from 0700; set them on what we just made,
+    # through an fd so that a swap for a symbolic link cannot redirect the chmod.
+    fd = os.open(path, _FOLDER_FLAGS)
+    try:
+        if os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, _DIR_MODE)
+    finally:
+        os.close(fd)
 
 
 class JSONFileCache(botocore.utils.JSONFileCache):
@@ -112,11 +253,17 @@ class JSONFileCache(botocore.utils.JSONFileCache):
     Pass it as ``cache=`` to `lambda_assume_role.assume_role` to share AssumeRole
     responses between processes, or within one Lambda execution environment
     across runtime restarts (``/tmp`` outlives the process after a crash or
-    timeout). The directory must be given (there is deliberately no default:
-    in Lambda only ``/tmp`` is writable) and is created on the first write.
+    timeout). The folder must be given (there is deliberately no default: in
+    Lambda only ``/tmp`` is writable, and ``/tmp`` itself is refused, so use a
+    subfolder such as ``/tmp/lambda-assume-role``); it is created on the first
+    write.
+
+    Every operation raises `InsecureCacheError` (a `PermissionError`) for a
+    folder or entry that someone else could have written, and other `OSError`
+    subclasses for I/O failures; a missing or unreadable entry is a `KeyError`.
 
     Args:
-        dir_path: The cache directory; ``~`` is expanded.
+        dir_path: The cache folder; ``~`` is expanded.
 
     Example:
         >>> import tempfile, datetime
@@ -130,56 +277,92 @@ class JSONFileCache(botocore.utils.JSONFileCache):
     """
 
     def __init__(self, dir_path: str | os.PathLike[str]) -> None:
-        """Create a cache in ``dir_path`` (nothing is written until the first entry).
+        """Create a cache in ``dir_path``; nothing is written until the first entry.
+
+        If the folder already exists it is checked now, so that a misconfigured
+        cache fails at start-up (a Lambda function's init) rather than later.
 
         Args:
-            dir_path: The cache directory; ``~`` is expanded.
+            dir_path: The cache folder; ``~`` is expanded.
 
         Raises:
             TypeError: If ``dir_path`` is not a string or path-like.
+            InsecureCacheError: If the folder exists and is a symbolic link,
+                owned by another user, or writable by group or others.
+            OSError: If it exists but cannot be used (not a folder, no access).
+            NotImplementedError: On a platform without ``dir_fd`` and
+                ``O_NOFOLLOW`` (Windows).
         """
-        working_dir = os.path.expanduser(os.fspath(dir_path))
-        super().__init__(working_dir=working_dir)
-        # botocore's attributes, for code that reads them.
-        self._working_dir = working_dir
-        self._dumps = _dumps
+        path = os.path.expanduser(os.fspath(dir_path))
+        if not isinstance(path, str):
+            raise TypeError(f"dir_path must be a str or path-like; got {type(path).__name__}")
+        if not _SUPPORTED:
+            raise NotImplementedError(
+                "JSONFileCache needs os.open with dir_fd, O_DIRECTORY and O_NOFOLLOW "
+                "(POSIX); this platform lacks them"
+            )
+        # Public arguments only: botocore stores them as it always has, for any
+        # code that reads its attributes, but nothing here reads them back.
+        super().__init__(working_dir=path, dumps_func=_dumps)
+        # A trailing separator would make "a/b/" and "a/b" two names for one
+        # folder when missing parents are created.
+        self._folder = path.rstrip(os.sep) or os.sep
+        with contextlib.suppress(FileNotFoundError):
+            os.close(_open_folder(self._folder))
 
     def __repr__(self) -> str:
-        """Show the directory only; entries hold credentials."""
-        return f"{type(self).__name__}({self._working_dir!r})"
+        """Show the folder only; entries hold credentials."""
+        return f"{type(self).__name__}({self._folder!r})"
 
-    def _convert_cache_key(self, cache_key: object) -> str:
-        """The file that holds ``cache_key``'s value.
-
-        Raises:
-            TypeError: If the key is not a string.
-            ValueError: If the key could name a file outside the directory.
-        """
-        return os.path.join(self._working_dir, _check_key(cache_key) + _SUFFIX)
+    @contextlib.contextmanager
+    def _checked_folder(self) -> Iterator[int]:
+        """The open, checked cache folder's fd, closed on exit."""
+        fd = _open_folder(self._folder)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
     def __contains__(self, cache_key: object) -> bool:
         """Tell whether an entry exists for ``cache_key``.
 
         Raises:
+            InsecureCacheError: If the folder or the entry is unsafe (see the class).
             TypeError: If the key is not a string.
-            ValueError: If the key could name a file outside the directory.
+            ValueError: If the key could name a file outside the folder.
         """
-        return os.path.isfile(self._convert_cache_key(cache_key))
+        name = _entry_name(cache_key)
+        try:
+            with self._checked_folder() as folder:
+                try:
+                    info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                except OSError:
+                    return False
+                return _is_entry(self._folder, name, info)
+        except FileNotFoundError:
+            return False
 
     def __getitem__(self, cache_key: str) -> Any:
         """Return the value stored for ``cache_key``.
 
         Raises:
             KeyError: If there is no entry, or it cannot be read or parsed.
+            InsecureCacheError: If the folder or the entry is unsafe (see the class).
             TypeError: If the key is not a string.
-            ValueError: If the key could name a file outside the directory.
+            ValueError: If the key could name a file outside the folder.
         """
-        path = self._convert_cache_key(cache_key)
+        name = _entry_name(cache_key)
         try:
-            with open(path, encoding="utf-8") as file:
-                return json.load(file)
-        except (OSError, ValueError):
-            # ValueError covers bad JSON and bad UTF-8 (a torn or foreign file).
+            with self._checked_folder() as folder:
+                content = _read_entry(self._folder, folder, name)
+        except FileNotFoundError:
+            content = None
+        if content is None:
+            raise KeyError(cache_key)
+        try:
+            return json.loads(content.decode("utf-8"))
+        except ValueError:
+            # Bad JSON or bad UTF-8 (a torn or foreign file) is a miss.
             raise KeyError(cache_key) from None
 
     def __delitem__(self, cache_key: str) -> None:
@@ -187,12 +370,14 @@ class JSONFileCache(botocore.utils.JSONFileCache):
 
         Raises:
             KeyError: If there is no entry.
+            InsecureCacheError: If the folder is unsafe (see the class).
             TypeError: If the key is not a string.
-            ValueError: If the key could name a file outside the directory.
+            ValueError: If the key could name a file outside the folder.
         """
-        path = self._convert_cache_key(cache_key)
+        name = _entry_name(cache_key)
         try:
-            os.unlink(path)
+            with self._checked_folder() as folder:
+                os.unlink(name, dir_fd=folder)
         except FileNotFoundError:
             raise KeyError(cache_key) from None
 
@@ -200,20 +385,22 @@ class JSONFileCache(botocore.utils.JSONFileCache):
         """Store ``value`` for ``cache_key``, atomically and readable only by us.
 
         The value is written to a new temporary file (mode 0600) in the cache
-        directory, flushed to disk and renamed over the entry, so concurrent
-        readers never see a partial entry and a failure leaves the previous entry
-        intact. The temporary file is removed if anything fails.
+        folder, flushed to disk and renamed over the entry, so concurrent readers
+        never see a partial entry and a failure leaves the previous entry intact.
+        The temporary file is removed if anything fails. A missing folder is
+        created, mode 0700.
 
         Raises:
             ValueError: If ``value`` is not JSON-serialisable (the message gives
                 the offending type, never the value, which may hold secrets), or
-                the key could name a file outside the directory.
+                the key could name a file outside the folder.
             TypeError: If the key is not a string.
-            OSError: If the directory or file cannot be written.
+            InsecureCacheError: If the folder is unsafe (see the class).
+            OSError: If the folder or file cannot be written.
         """
-        path = self._convert_cache_key(cache_key)
+        name = _entry_name(cache_key)
         try:
-            content = self._dumps(value)
+            content = _dumps(value).encode("utf-8")
         except (TypeError, ValueError) as error:
             # json's messages (with allow_nan, as here) and `_serialize`'s name
             # types, never values: "Circular reference detected", "keys must be
@@ -222,20 +409,30 @@ class JSONFileCache(botocore.utils.JSONFileCache):
                 f"Value cannot be cached, must be JSON serializable: {error}"
             ) from None
 
-        _ensure_private_dir(self._working_dir)
-        fd, temp_path = tempfile.mkstemp(
-            dir=self._working_dir, prefix=f".{cache_key}.", suffix=_TEMP_SUFFIX
-        )
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                if hasattr(os, "fchmod"):
-                    # mkstemp asks for 0600, but the umask could still remove bits.
-                    os.fchmod(file.fileno(), _FILE_MODE)
-                file.write(content)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp_path, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_path)
-            raise
+            folder_fd = _open_folder(self._folder)
+        except FileNotFoundError:
+            _create_private_folder(self._folder)
+            folder_fd = _open_folder(self._folder)
+        try:
+            _write_atomically(folder_fd, name, content)
+        finally:
+            os.close(folder_fd)
+
+
+def _write_atomically(folder: int, name: str, content: bytes) -> None:
+    """Write ``content`` to ``name`` in the open ``folder``: temporary file, fsync, rename."""
+    temp_name = f".{name}.{os.urandom(6).hex()}{_TEMP_SUFFIX}"
+    fd = os.open(temp_name, _WRITE_FLAGS, _FILE_MODE, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            # O_CREAT asks for 0600, but the umask could still remove bits.
+            os.fchmod(fd, _FILE_MODE)
+            file.write(content)
+            file.flush()
+            os.fsync(fd)
+        os.replace(temp_name, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name, dir_fd=folder)
+        raise

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import inspect
+import json
 import os
 import stat
 import threading
@@ -17,7 +19,7 @@ import pytest
 from dateutil.parser import isoparse
 
 from lambda_assume_role import cache as cache_module
-from lambda_assume_role.cache import JSONFileCache
+from lambda_assume_role.cache import InsecureCacheError, JSONFileCache
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLETOKEN"
@@ -56,6 +58,39 @@ def test_is_a_botocore_json_file_cache(tmp_path: Path) -> None:
     cache = JSONFileCache(tmp_path)
     assert isinstance(cache, botocore.utils.JSONFileCache)
     assert isinstance(cache, botocore.credentials.JSONFileCache)
+
+
+# Methods of botocore's class that touch no file (serialisers, the key-to-path
+# helper); every other one must be ours, or it would bypass the folder checks.
+_BOTOCORE_HELPERS_WE_INHERIT = {"_default_dumps", "_serialize_if_needed", "_convert_cache_key"}
+# Attributes our instances add to botocore's; botocore must not use these names itself.
+_OUR_ATTRIBUTES = {"_folder"}
+
+
+def test_botocore_contract_we_rely_on(tmp_path: Path) -> None:
+    """cache.py uses no private botocore name; this fails loudly if what it does use changes."""
+    base = botocore.utils.JSONFileCache
+    parameters = inspect.signature(base.__init__).parameters
+    assert {"working_dir", "dumps_func"} <= parameters.keys(), (
+        f"botocore {botocore.__version__}: JSONFileCache.__init__ no longer takes working_dir= "
+        "and dumps_func=, which lambda_assume_role.cache passes"
+    )
+    inherited = {
+        name
+        for name, member in vars(base).items()
+        if callable(member) and getattr(JSONFileCache, name) is member
+    }
+    unchecked = sorted(inherited - _BOTOCORE_HELPERS_WE_INHERIT)
+    assert not unchecked, (
+        f"botocore {botocore.__version__}: JSONFileCache gained {unchecked}, which "
+        "lambda_assume_role's subclass inherits unchecked: override them with the folder checks"
+    )
+    theirs = vars(base(working_dir=str(tmp_path)))
+    assert not theirs.keys() & _OUR_ATTRIBUTES, (
+        f"botocore {botocore.__version__}: JSONFileCache now sets "
+        f"{sorted(theirs.keys() & _OUR_ATTRIBUTES)} itself; rename ours in lambda_assume_role.cache"
+    )
+    assert vars(JSONFileCache(tmp_path)).keys() - theirs.keys() == _OUR_ATTRIBUTES
 
 
 def test_dir_path_is_required() -> None:
@@ -158,13 +193,170 @@ def test_existing_parents_are_left_alone(tmp_path: Path) -> None:
     assert _mode(tmp_path / "creds") == 0o700
 
 
-@pytest.mark.parametrize("mode", [0o755, 0o777, 0o750])
-def test_existing_directory_is_tightened(tmp_path: Path, mode: int) -> None:
+@pytest.mark.parametrize("mode", [0o755, 0o750, 0o711, 0o700])
+def test_existing_private_folder_is_used_and_its_mode_kept(tmp_path: Path, mode: int) -> None:
     folder = tmp_path / "creds"
     folder.mkdir()
     os.chmod(folder, mode)
-    JSONFileCache(folder)["k"] = 1
-    assert _mode(folder) == 0o700
+    cache = JSONFileCache(folder)
+    cache["k"] = 1
+    assert cache["k"] == 1
+    assert "k" in cache
+    assert _mode(folder) == mode
+    assert _mode(folder / "k.json") == 0o600
+
+
+def _write_entry(folder: Path, key: str, value: object) -> Path:
+    """An entry as another writer (botocore, or someone else) would leave it."""
+    path = folder / f"{key}.json"
+    path.write_text(json.dumps(value, default=str))
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o775, 0o757, 0o777, 0o1777, 0o2770, 0o720])
+def test_folder_writable_by_group_or_others_is_refused_and_left_alone(
+    tmp_path: Path, mode: int
+) -> None:
+    folder = tmp_path / "creds"
+    cache = JSONFileCache(folder)  # not there yet: created later by someone else
+    folder.mkdir()
+    planted = _write_entry(folder, KEY, _response(datetime.datetime(2030, 1, 1)))
+    os.chmod(folder, mode)
+
+    with pytest.raises(InsecureCacheError, match="writable by group or others") as caught:
+        JSONFileCache(folder)
+    assert str(caught.value) == (
+        f"cache folder {str(folder)!r} is writable by group or others (mode {mode:04o}), so "
+        "anyone could plant credentials in it; refusing to use it: give a private subfolder "
+        f"such as {str(folder / 'lambda-assume-role')!r} instead"
+    )
+    for operation in (
+        lambda: KEY in cache,
+        lambda: cache[KEY],
+        lambda: cache.__setitem__(KEY, {"v": 1}),
+        lambda: cache.__setitem__("other", {"v": 1}),
+        lambda: cache.__delitem__(KEY),
+    ):
+        with pytest.raises(InsecureCacheError, match="writable by group or others"):
+            operation()
+    assert _mode(folder) == mode  # sticky and setgid bits included
+    assert [path.name for path in folder.iterdir()] == [planted.name]
+    assert SECRET in planted.read_text()  # not overwritten, not deleted
+
+
+@pytest.mark.skipif(
+    stat.S_IMODE(os.stat("/tmp").st_mode) != 0o1777, reason="/tmp here is not mode 1777"
+)
+def test_tmp_itself_is_refused_with_a_private_subfolder_suggested() -> None:
+    with pytest.raises(InsecureCacheError) as caught:
+        JSONFileCache("/tmp")
+    message = str(caught.value)
+    assert "'/tmp'" in message
+    assert "writable by group or others (mode 1777)" in message
+    assert "'/tmp/lambda-assume-role'" in message
+    assert "\n" not in message
+    assert stat.S_IMODE(os.stat("/tmp").st_mode) == 0o1777
+
+
+@pytest.mark.usefixtures("umask")
+def test_the_suggested_subfolder_of_tmp_like_folder_works(tmp_path: Path) -> None:
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    os.umask(0)
+    cache = JSONFileCache(shared / "lambda-assume-role")
+    cache[KEY] = {"v": 1}
+    assert cache[KEY] == {"v": 1}
+    assert _mode(shared) == 0o1777
+    assert _mode(shared / "lambda-assume-role") == 0o700
+
+
+def test_symlinked_folder_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    JSONFileCache(real)["k"] = 1
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(InsecureCacheError, match="is a symbolic link"):
+        JSONFileCache(link)
+    cache = JSONFileCache(tmp_path / "later")
+    (tmp_path / "later").symlink_to(real)
+    with pytest.raises(InsecureCacheError, match="is a symbolic link"):
+        cache["k"]
+    with pytest.raises(InsecureCacheError, match="is a symbolic link"):
+        cache["k"] = 2
+    assert JSONFileCache(real)["k"] == 1
+
+
+def test_symlinked_entry_is_refused_and_replaced_by_a_write(tmp_path: Path) -> None:
+    folder = tmp_path / "creds"
+    cache = JSONFileCache(folder)
+    cache["other"] = 1
+    elsewhere = _write_entry(tmp_path, "planted", _response(datetime.datetime(2030, 1, 1)))
+    (folder / f"{KEY}.json").symlink_to(elsewhere)
+    with pytest.raises(InsecureCacheError, match="is a symbolic link") as caught:
+        KEY in cache  # noqa: B015
+    assert str(caught.value) == (
+        f"cache entry '{KEY}.json' in {str(folder)!r} is a symbolic link; refusing to follow it"
+    )
+    with pytest.raises(InsecureCacheError, match="is a symbolic link"):
+        cache[KEY]
+    cache[KEY] = {"v": 1}  # replaces the link itself; the file it pointed to is untouched
+    assert not (folder / f"{KEY}.json").is_symlink()
+    assert cache[KEY] == {"v": 1}
+    assert SECRET in elsewhere.read_text()
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666])
+def test_entry_writable_by_group_or_others_is_refused(tmp_path: Path, mode: int) -> None:
+    cache = JSONFileCache(tmp_path)
+    cache[KEY] = _response(datetime.datetime(2030, 1, 1))
+    os.chmod(tmp_path / f"{KEY}.json", mode)
+    for operation in (lambda: KEY in cache, lambda: cache[KEY]):
+        with pytest.raises(InsecureCacheError, match="writable by group or others") as caught:
+            operation()
+        assert SECRET not in "".join(traceback.format_exception(caught.value))
+
+
+def test_swapping_the_folder_after_the_check_redirects_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder is checked and used through one fd: a rename + symlink in between misses."""
+    folder = tmp_path / "creds"
+    cache = JSONFileCache(folder)
+    cache[KEY] = {"ours": True}
+    decoy = tmp_path / "decoy"
+    decoy.mkdir(mode=0o700)
+    _write_entry(decoy, KEY, {"ours": False})
+    real_fstat = os.fstat
+
+    def fstat_then_swap(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        if stat.S_ISDIR(info.st_mode) and not (tmp_path / "moved").exists():
+            folder.rename(tmp_path / "moved")
+            folder.symlink_to(decoy)
+        return info
+
+    monkeypatch.setattr(os, "fstat", fstat_then_swap)
+    assert cache[KEY] == {"ours": True}
+    monkeypatch.undo()
+    assert folder.is_symlink()
+    with pytest.raises(InsecureCacheError):
+        cache[KEY]
+
+
+def test_platform_without_dir_fd_is_refused_at_construction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "_SUPPORTED", False)
+    with pytest.raises(NotImplementedError, match="dir_fd"):
+        JSONFileCache(tmp_path)
+
+
+def test_insecure_cache_error_is_a_permission_error() -> None:
+    assert issubclass(InsecureCacheError, PermissionError)
+    assert issubclass(InsecureCacheError, OSError)
+    assert "InsecureCacheError" in cache_module.__all__
 
 
 def test_cache_path_that_is_a_file(tmp_path: Path) -> None:
@@ -198,7 +390,7 @@ def test_failed_write_cleans_up_and_keeps_previous_value(
     cache = JSONFileCache(tmp_path)
     cache["k"] = {"v": 1}
 
-    def broken_replace(src: str, dst: str) -> None:
+    def broken_replace(src: str, dst: str, **dir_fds: int) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
