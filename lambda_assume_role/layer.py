@@ -48,6 +48,7 @@ from pathlib import Path, PurePosixPath
 __all__ = [
     "LAYER_ROOT",
     "RUNTIME_PROVIDED_DISTRIBUTIONS",
+    "SUPPORTED_RUNTIMES",
     "LayerBuildError",
     "LayerReport",
     "build_layer",
@@ -61,6 +62,18 @@ RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
     {"boto3", "botocore", "s3transfer", "python-dateutil", "urllib3", "six", "jmespath"}
 )
 """Distributions (normalised names) the Lambda Python runtime already ships."""
+
+SUPPORTED_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+"""The Lambda runtimes the layer is built and tested for: the one list of them.
+
+The Lambda runtimes table (read December 2026) lists python3.12 to 3.14 on
+Amazon Linux 2023 as supported; python3.10 and 3.11 were deprecated on
+2026-06-30, and new functions on them are blocked from 2026-07-31. The layer
+is pure Python, so it serves each of these and both architectures.
+``template.yaml`` cannot import this: ``tests/unit/test_layer.py`` checks that
+its ``CompatibleRuntimes`` and every function's ``Runtime`` agree with it.
+Off Lambda the library itself runs on Python 3.10+ (``requires-python``).
+"""
 
 # Top-level import names of the distributions above: never copied into the layer.
 _RUNTIME_PROVIDED_TOP_LEVEL = frozenset(

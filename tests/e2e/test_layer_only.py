@@ -3,6 +3,11 @@
 A probe handler imports the example module (so the example's init runs exactly
 as in the other tests) and reports where the modules it needs come from, in the
 same kind of runtime process the other e2e tests use.
+
+The runtime's boto3 and botocore are the ones of the interpreter running the
+tests: ``make pytest-floor`` runs this file (and ``test_single_role.py``) from
+``.venv-floor``, so the layer is exercised on the oldest botocore we accept,
+as on a Lambda runtime that ships an older botocore than the newest.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import boto3
+import botocore
 import pytest
 
 from tests.e2e.helpers import EXAMPLES, Launch, invoke_ok
@@ -25,10 +32,20 @@ def handler(event, context):
         "no_site": sys.flags.no_site,
         "path": sys.path,
         "files": {name: importlib.import_module(name).__file__ for name in event},
+        "versions": {
+            name: importlib.import_module(name).__version__ for name in ("boto3", "botocore")
+        },
     }
 """
 
-CHECKED = ["app", "lambda_assume_role", "aws_lambda_powertools", "boto3", "awslambdaric"]
+CHECKED = [
+    "app",
+    "lambda_assume_role",
+    "aws_lambda_powertools",
+    "boto3",
+    "botocore",
+    "awslambdaric",
+]
 
 
 def inside(path: str, folder: Path) -> bool:
@@ -53,5 +70,8 @@ def test_example_imports_the_library_from_the_layer_only(
     assert inside(files["app"], EXAMPLES / example)
     assert inside(files["lambda_assume_role"], layer_dir)
     assert inside(files["boto3"], runtime_dir)
+    assert inside(files["botocore"], runtime_dir)
+    # The runtime's SDK is this interpreter's: the floor run puts 1.34 under the layer.
+    assert seen["versions"] == {"boto3": boto3.__version__, "botocore": botocore.__version__}
     assert inside(files["awslambdaric"], runtime_dir)
     assert inside(files["aws_lambda_powertools"], layer_dir)

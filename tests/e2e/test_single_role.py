@@ -46,7 +46,9 @@ def test_warm_invocations_read_the_bucket_with_one_assume_role(
 def test_bad_role_arn_fails_the_init_with_a_clear_message(
     launch: Launch, moto_server: MotoServer
 ) -> None:
-    variables = {**EXAMPLE_VARIABLES["single_role"], "READER_ROLE_ARN": "not-an-arn"}
+    # The bucket's ARN where the role's belongs: long enough for STS's model, not a role.
+    bad_arn = "arn:aws:s3:::reports-bucket"
+    variables = {**EXAMPLE_VARIABLES["single_role"], "READER_ROLE_ARN": bad_arn}
     function = launch("single_role", variables)
 
     error = function.init_error()
@@ -54,5 +56,5 @@ def test_bad_role_arn_fails_the_init_with_a_clear_message(
     assert error is not None, function.logs()
     assert error["errorType"] == "InvalidParameterError"
     assert "RoleArn must look like arn:<partition>:iam::" in error["errorMessage"]
-    assert "'not-an-arn'" in error["errorMessage"]
+    assert repr(bad_arn) in error["errorMessage"]
     assert moto_server.requests.count("AssumeRole") == 0

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 import lambda_assume_role
 from lambda_assume_role import layer
 from lambda_assume_role.layer import (
+    SUPPORTED_RUNTIMES,
     LayerBuildError,
     LayerReport,
     build_layer,
@@ -21,6 +25,7 @@ from lambda_assume_role.layer import (
 )
 
 PACKAGE_DIR = Path(lambda_assume_role.__file__).parent
+REPOSITORY = PACKAGE_DIR.parent
 RUNTIME_TOP_LEVEL = {"boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six", "jmespath"}
 RUNTIME_DISTRIBUTIONS = {
     "boto3",
@@ -414,3 +419,68 @@ def test_missing_root_distribution_is_an_error(fake_site: Path) -> None:
 def test_zip_parent_folders_are_created(tmp_path: Path) -> None:
     report = build_layer(tmp_path / "dist" / "layers" / "slim.zip", slim=True)
     assert zipfile.is_zipfile(report.path)
+
+
+# --- supported runtimes: one list, and the template and README agree with it ----------------
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML: a short-form intrinsic (``!Ref`` ...) becomes a plain value."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    assert isinstance(node, yaml.MappingNode)
+    return loader.construct_mapping(node)
+
+
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded = yaml.load((REPOSITORY / "template.yaml").read_text(), Loader=_TemplateLoader)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    found = {
+        name: resource.get("Properties", {})
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == kind
+    }
+    assert found, f"template.yaml has no {kind}"
+    return found
+
+
+def test_supported_runtimes_are_python_3_12_and_newer_without_duplicates() -> None:
+    versions = [tuple(map(int, r.removeprefix("python").split("."))) for r in SUPPORTED_RUNTIMES]
+    assert all(r.startswith("python3.") for r in SUPPORTED_RUNTIMES)
+    assert versions == sorted(set(versions))
+    assert min(versions) >= (3, 12)  # 3.10 and 3.11 were deprecated on 2026-06-30
+
+
+def test_template_layer_is_compatible_with_exactly_the_supported_runtimes(
+    template: dict[str, Any],
+) -> None:
+    for name, properties in _resources(template, "AWS::Serverless::LayerVersion").items():
+        assert tuple(properties["CompatibleRuntimes"]) == SUPPORTED_RUNTIMES, name
+
+
+def test_every_template_function_runs_on_a_supported_runtime(template: dict[str, Any]) -> None:
+    default = template.get("Globals", {}).get("Function", {}).get("Runtime")
+    for name, properties in _resources(template, "AWS::Serverless::Function").items():
+        runtime = properties.get("Runtime", default)
+        assert runtime in SUPPORTED_RUNTIMES, f"{name} runs on {runtime}"
+
+
+def test_readme_publishes_the_layer_for_exactly_the_supported_runtimes() -> None:
+    text = " ".join((REPOSITORY / "README.md").read_text().split())
+    commands = re.findall(r"--compatible-runtimes((?: python3\.\d+)+)", text)
+    assert commands, "README.md no longer shows --compatible-runtimes"
+    for listed in commands:
+        assert tuple(listed.split()) == SUPPORTED_RUNTIMES
