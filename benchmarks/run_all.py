@@ -21,6 +21,7 @@ BENCHMARKS = (
     "tenant_cost",
     "memory",
     "refresh_calls",
+    "sts_faults",
     "fleet_model",
     "cold_start",
     "layer_size",
