@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lambda_assume_role.arns import get_assumed_role_session_arn, get_role_arn
     from lambda_assume_role.assume import AssumedRoleSession, assume_role, patch_boto3
-    from lambda_assume_role.cache import JSONFileCache
+    from lambda_assume_role.cache import InsecureCacheError, JSONFileCache
     from lambda_assume_role.decorators import inject_client, inject_session
     from lambda_assume_role.errors import (
         AssumeRoleConnectionError,
@@ -43,6 +43,7 @@ __all__ = [
     "AssumeRoleTimeoutError",
     "AssumedRoleSession",
     "ClientOptions",
+    "InsecureCacheError",
     "InvalidParameterError",
     "JSONFileCache",
     "PreparedRole",
@@ -64,6 +65,7 @@ _SOURCES = {
     "AssumeRoleTimeoutError": "errors",
     "AssumedRoleSession": "assume",
     "ClientOptions": "registry",
+    "InsecureCacheError": "cache",
     "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
     "PreparedRole": "registry",

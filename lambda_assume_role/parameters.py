@@ -348,8 +348,9 @@ def prepare_parameters(
         given_request = dict(request)
         if from_source_identity:
             del given_request["RoleSessionName"]
+        _check_role_arn(RoleArn)  # our message says what an ARN looks like
         _check_model(RoleArn, given_request)
-        _check_rules(RoleArn, request, chained=chained, from_source_identity=from_source_identity)
+        _check_rules(request, chained=chained, from_source_identity=from_source_identity)
 
     return AssumeRoleParameters(
         role_arn=RoleArn, request=request, key=request_key(RoleArn, request)
@@ -387,15 +388,15 @@ def _parse_policy(value: Any) -> Any:
         return value
 
 
-def _check_rules(
-    role_arn: Any, request: Mapping[str, Any], *, chained: bool, from_source_identity: bool
-) -> None:
+def _check_role_arn(role_arn: Any) -> None:
     if isinstance(role_arn, str):
         try:
             parse_role_arn(role_arn)
         except ValueError as error:
             raise InvalidParameterError(str(error)) from None
 
+
+def _check_rules(request: Mapping[str, Any], *, chained: bool, from_source_identity: bool) -> None:
     name = request.get("RoleSessionName")
     if isinstance(name, str) and not ROLE_SESSION_NAME_PATTERN.fullmatch(name):
         if from_source_identity:

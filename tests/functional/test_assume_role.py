@@ -329,7 +329,7 @@ def test_validate_false_skips_checks(parent: boto3.Session) -> None:
 # --- no secrets in output ----------------------------------------------------------------
 
 
-def test_reprs_never_show_keys(parent: boto3.Session) -> None:
+def test_reprs_never_show_keys(parent: boto3.Session, tmp_path: Path) -> None:
     session = assume_role(parent, ROLE, RoleSessionName="secret")
     identity(session)
     frozen = session.get_credentials().get_frozen_credentials()
@@ -338,7 +338,7 @@ def test_reprs_never_show_keys(parent: boto3.Session) -> None:
         str(session),
         repr(session.get_credentials()),
         str(session.get_credentials()),
-        repr(JSONFileCache("/tmp/x")),
+        repr(JSONFileCache(tmp_path / "x")),
     ]
     for text in texts:
         assert frozen.secret_key not in text
