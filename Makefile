@@ -33,8 +33,8 @@ test: lint sam-validate typecheck pytest pytest-floor
 # out, so it runs on the runtime's. A second venv holds the floor versions, the
 # project and the dev packages its tests need (pyproject.toml's list, less
 # FLOOR_SKIPPED: linters, type stubs, plotting, and a peer that wants a newer
-# botocore), in one pip call so that the resolver keeps the pins. The stamp
-# names the version, so changing it rebuilds the venv.
+# botocore); every pip call repeats the pins, so that the resolver keeps them.
+# The stamp names the version, so changing it rebuilds the venv.
 FLOOR_VENV     ?= .venv-floor
 FLOOR_BIN      := $(FLOOR_VENV)/bin
 FLOOR_BOTOCORE := 1.34.162
@@ -55,12 +55,14 @@ $(FLOOR_STAMP): pyproject.toml
 	rm -rf $(FLOOR_VENV)
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_BIN)/python -m pip install --quiet --upgrade pip
-	$(FLOOR_BIN)/python -c 'import re, sys, tomllib; \
-	  dev = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["dev"]; \
-	  name = lambda r: re.match(r"[A-Za-z0-9._-]+", r).group(0).lower(); \
-	  print("\n".join(r for r in dev if name(r) not in sys.argv[1:]))' \
+	$(FLOOR_BIN)/python -m pip install --quiet -e . boto3==$(FLOOR_BOTOCORE) botocore==$(FLOOR_BOTOCORE)
+	$(FLOOR_BIN)/python -c 'import importlib.metadata as m, re, sys; \
+	  dev = [r.split(";", 1) for r in m.requires("lambda-assume-role") or () if re.search(r"extra == .dev.", r)]; \
+	  dev = [(spec.strip(), re.sub(r"\s*(and\s+)?extra == .dev.(\s*and\s+)?", "", marker).strip()) for spec, marker in dev]; \
+	  print("\n".join(spec + ("; " + marker if marker else "") for spec, marker in dev \
+	                  if re.match(r"[A-Za-z0-9._-]+", spec).group(0).lower() not in sys.argv[1:]))' \
 	  $(FLOOR_SKIPPED) > $(FLOOR_VENV)/requirements-floor.txt
-	$(FLOOR_BIN)/python -m pip install --quiet -e . -r $(FLOOR_VENV)/requirements-floor.txt \
+	$(FLOOR_BIN)/python -m pip install --quiet -r $(FLOOR_VENV)/requirements-floor.txt \
 	  boto3==$(FLOOR_BOTOCORE) botocore==$(FLOOR_BOTOCORE)
 	$(FLOOR_BIN)/python -c 'import boto3, botocore, sys; \
 	  got = (boto3.__version__, botocore.__version__); \
