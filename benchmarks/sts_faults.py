@@ -301,6 +301,11 @@ def _hang_ratio(anchor: HangResult, ours: HangResult) -> str:
     return f"> {ratio:.0f}x" if anchor["blocked"] else f"{ratio:.1f}x"
 
 
+def _count_ratio(theirs: int, mine: int) -> str:
+    """``theirs / mine`` as "N.Nx", or "N against 0" when ours made none."""
+    return f"{theirs / mine:.1f}x" if mine else f"{theirs} against 0"
+
+
 def _note_not_ahead(
     hangs: dict[tuple[str, int], HangResult], throttles: dict[str, ThrottleResult]
 ) -> None:
@@ -389,9 +394,10 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
             for library in COMPARED
         ],
     )
-    attempts_ratio = throttles[anchor]["attempts"] / max(throttles[ours]["attempts"], 1)
-    early_ratio = throttles[anchor]["attempts_botocore_advisory"] / max(
-        throttles[ours]["attempts_botocore_advisory"], 1
+    attempts_ratio = _count_ratio(throttles[anchor]["attempts"], throttles[ours]["attempts"])
+    early_ratio = _count_ratio(
+        throttles[anchor]["attempts_botocore_advisory"],
+        throttles[ours]["attempts_botocore_advisory"],
     )
     _note_not_ahead(hangs, throttles)
     return "\n\n".join(
@@ -423,8 +429,8 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
             "failure 'in its advisory window' is one made while the keys had more time left "
             "than that library's mandatory window.",
             throttle_table,
-            f"{LABELS[anchor]} / ours, AssumeRole HTTP attempts: {attempts_ratio:.1f}x over "
-            f"the {PERIOD // 60} min, {early_ratio:.1f}x in the first "
+            f"{LABELS[anchor]} / ours, AssumeRole HTTP attempts: {attempts_ratio} over "
+            f"the {PERIOD // 60} min, {early_ratio} in the first "
             f"{(start - mandatory) / 60:.0f} min (botocore's advisory window, where its "
             "refresh is retried on every call with no backoff, each try with botocore's own "
             f"HTTP retries). botocore's advisory window ends {mandatory / 60:.0f} min before "
