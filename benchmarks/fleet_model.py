@@ -133,7 +133,7 @@ class FakeSTS:
         self.per_second = [0] * SPAN
         self.calls = 0
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self, advisory: bool = False) -> dict[str, Any]:
         self.calls += 1
         second = self.clock.now // _US
         if second < SPAN:
