@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import shlex
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -80,27 +79,6 @@ _KIND_METAVARS = {
 
 _MAX_SHOWN_VALUE = 60
 _MAX_MESSAGE = 600
-_MIN_KNOWN_SECRET = 16
-
-# Field names whose values are secrets (matched case-insensitively).
-_REDACTED_FIELDS = "|".join(
-    [
-        "SecretAccessKey",
-        "SessionToken",
-        "secret_?key",
-        "session_?token",
-        "token",
-        "aws_secret_access_key",
-        "aws_session_token",
-    ]
-)
-# An XML element of an STS answer, possibly cut short (no closing tag).
-_SECRET_ELEMENT = re.compile(r"<(SecretAccessKey|SessionToken)>[^<]*", re.IGNORECASE)
-# name: value, name=value, "name": "value", 'name': 'value' (JSON, repr, env lines).
-_SECRET_ASSIGNMENT = re.compile(
-    rf"""(\b(?:{_REDACTED_FIELDS})['"]?\s*[:=]\s*['"]?)[^'"\s,;}}<]+""", re.IGNORECASE
-)
-
 # Secret values this process holds (the parent's keys, the role's keys): any
 # error text is scrubbed of them too, whatever form it quotes them in.
 _known_secrets: set[str] = set()
@@ -623,22 +601,15 @@ def _may_quote_a_response(error: BaseException) -> bool:
 
 
 def redact(text: str) -> str:
-    """``text`` without secret keys or session tokens, however they are quoted.
-
-    It removes the contents of ``<SecretAccessKey>``/``<SessionToken>`` elements
-    (even cut short), values assigned to such names (JSON, repr, env lines),
-    and every secret this process holds.
+    """``text`` without secret keys or session tokens: `redact_text` with the keys we hold.
 
     Example:
         >>> redact("<SecretAccessKey>abc/123</SecretAccessKey> 'token': 'xyz'")
         "<SecretAccessKey>***</SecretAccessKey> 'token': '***'"
     """
-    for secret in sorted(_known_secrets, key=len, reverse=True):
-        # Real keys and tokens are long; a short test value would redact words.
-        if len(secret) >= _MIN_KNOWN_SECRET:
-            text = text.replace(secret, "***")
-    text = _SECRET_ELEMENT.sub(lambda match: f"<{match.group(1)}>***", text)
-    return _SECRET_ASSIGNMENT.sub(lambda match: f"{match.group(1)}***", text)
+    from lambda_assume_role.redact import redact_text
+
+    return redact_text(text, _known_secrets)
 
 
 def _fail(code: int, message: str) -> int:

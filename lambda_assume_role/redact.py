@@ -32,25 +32,39 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
 
 __all__ = ["REDACTED", "RedactingFilter", "protect_botocore_logs", "redact_text"]
 
 REDACTED = "***"
+_MIN_KNOWN_SECRET = 16
 
-_NAMES = r"SecretAccessKey|SessionToken|secretAccessKey|sessionToken|secret_key|token"
+# Names whose values are secrets, matched case-insensitively after a word boundary
+# ("NextToken" is not "token"; "x-amz-security-token" is).
+_SECRET_NAMES = "|".join(
+    [
+        "SecretAccessKey",
+        "SessionToken",
+        "secret_?access_?key",
+        "secret_?key",
+        "session_?token",
+        "security-token",
+        "token",
+    ]
+)
 # Each pattern keeps its prefix (group 1) and replaces the value up to its end
 # or to the end of the text (a body cut short still hides what it holds).
 _PATTERNS = (
-    # XML elements: <SecretAccessKey>value</SecretAccessKey>
-    re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*"),
-    # JSON / repr members: "SecretAccessKey": "value"
-    re.compile(rf"""(["'](?:{_NAMES})["']\s*:\s*b?["'])[^"']*""", re.IGNORECASE),
-    # Header dicts and reprs: 'X-Amz-Security-Token': b'value'
-    re.compile(r"""(["']x-amz-security-token["']\s*:\s*b?["'])[^"']*""", re.IGNORECASE),
-    # Canonical requests ("x-amz-security-token:value") and query strings ("=value").
-    re.compile(r"(x-amz-security-token[:=])[^\s&\"'\\]*", re.IGNORECASE),
+    # XML elements of an STS answer: <SecretAccessKey>value</SecretAccessKey>
+    re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*", re.IGNORECASE),
+    # name: value, name=value, "name": "value", 'name': b'value': JSON, reprs and
+    # header dicts, env lines, query strings, canonical requests.
+    re.compile(
+        rf"""(\b(?:aws_)?(?:{_SECRET_NAMES})['"]?\s*[:=]\s*b?['"]?)[^'"\s,;&}}<\\]+""",
+        re.IGNORECASE,
+    ),
 )
-_TRIGGERS = ("secretaccesskey", "sessiontoken", "security-token", "secret_key", "token")
+_TRIGGERS = ("secret", "token")
 
 _LOGGER_PREFIXES = ("botocore", "boto3", "urllib3", "s3transfer", "lambda_assume_role")
 _KNOWN_LOGGERS = (
@@ -70,8 +84,23 @@ _KNOWN_LOGGERS = (
 )
 
 
-def redact_text(text: str) -> str:
-    """``text`` with every credential value it holds replaced by ``***``."""
+def redact_text(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with every credential value it holds replaced by ``***``.
+
+    Args:
+        text: Any text: a log message, an error, a traceback.
+        known: Secret values to remove wherever they appear, whatever quotes
+            them (the CLI passes the keys it holds). Values shorter than 16
+            characters are ignored: real keys and tokens are longer, and a
+            short one would redact ordinary words.
+
+    Example:
+        >>> redact_text("aws_secret_access_key = abc/def, NextToken=page2")
+        'aws_secret_access_key = ***, NextToken=page2'
+    """
+    for secret in sorted(known, key=len, reverse=True):
+        if len(secret) >= _MIN_KNOWN_SECRET:
+            text = text.replace(secret, REDACTED)
     lowered = text.lower()
     if not any(trigger in lowered for trigger in _TRIGGERS):
         return text
