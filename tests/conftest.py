@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.support.moto_server import MotoServer, RequestLog
+from emulators.moto_server import MotoServer, RequestLog
 
 # Variables that would let the host's configuration leak into a test.
 _AWS_PREFIXES = ("AWS_", "_HANDLER", "LAMBDA_")

@@ -2,7 +2,7 @@
 
 The runtime process sees the example's folder, the layer built from this
 checkout and what the Lambda Python runtime provides; nothing from this
-virtualenv's site-packages (see `tests.support.lambda_runtime`).
+virtualenv's site-packages (see `emulators.lambda_runtime`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from emulators.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
+from emulators.moto_server import MotoServer
 from lambda_assume_role.layer import build_layer_directory
 from tests.e2e.helpers import EXAMPLE_VARIABLES, EXAMPLES, PACKAGED_DEPENDENCIES, Launch
-from tests.support.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
-from tests.support.moto_server import MotoServer
 
 if importlib.util.find_spec("awslambdaric") is None:  # it ships for Linux only
     collect_ignore_glob = ["test_*.py"]

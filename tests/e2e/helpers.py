@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.support.lambda_runtime import ACCOUNT_ID, LambdaFunction
+from emulators.lambda_runtime import ACCOUNT_ID, LambdaFunction
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TENANT_A, TENANT_B = "111111111111", "222222222222"

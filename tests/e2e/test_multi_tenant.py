@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 
+from emulators.moto_server import MotoServer
 from lambda_assume_role import assume_role, get_role_arn
 from tests.e2e.helpers import (
     TENANT_A,
@@ -15,7 +16,6 @@ from tests.e2e.helpers import (
     invoke_ok,
     session_name,
 )
-from tests.support.moto_server import MotoServer
 
 
 def tenant_bucket(tenant: str) -> str:

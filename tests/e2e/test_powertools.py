@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 
+from emulators.lambda_runtime import ACCOUNT_ID, EXECUTION_ROLE_ACCESS_KEY
+from emulators.moto_server import MotoServer
 from tests.e2e.helpers import (
     CONFIG_ROLE_ARN,
     PARAMETER_NAME,
@@ -15,8 +17,6 @@ from tests.e2e.helpers import (
     invoke_ok,
     session_name,
 )
-from tests.support.lambda_runtime import ACCOUNT_ID, EXECUTION_ROLE_ACCESS_KEY
-from tests.support.moto_server import MotoServer
 
 
 def json_records(text: str) -> list[dict[str, Any]]:

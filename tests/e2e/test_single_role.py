@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import boto3
 
+from emulators.lambda_runtime import ACCOUNT_ID, EXECUTION_ROLE_ACCESS_KEY
+from emulators.moto_server import MotoServer
 from tests.e2e.helpers import (
     BUCKET_NAME,
     EXAMPLE_VARIABLES,
@@ -13,8 +15,6 @@ from tests.e2e.helpers import (
     invoke_ok,
     session_name,
 )
-from tests.support.lambda_runtime import ACCOUNT_ID, EXECUTION_ROLE_ACCESS_KEY
-from tests.support.moto_server import MotoServer
 
 KEYS = ["2026/11/orders.csv", "2026/11/refunds.csv"]
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.fault_proxy import FaultProxy
-from tests.support.moto_server import MotoServer
+from emulators.fault_proxy import FaultProxy
+from emulators.moto_server import MotoServer
 
 
 @pytest.fixture

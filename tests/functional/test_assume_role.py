@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 import lambda_assume_role
+from emulators.moto_server import RequestLog
 from lambda_assume_role import (
     AUTOMATIC_ROLE_SESSION_NAME,
     AssumedRoleSession,
@@ -21,7 +22,6 @@ from lambda_assume_role import (
     assume_role,
     patch_boto3,
 )
-from tests.support.moto_server import RequestLog
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Reader"

@@ -13,6 +13,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
+from emulators.moto_server import RequestLog
 from lambda_assume_role import (
     AssumeRoleConnectionError,
     AssumeRoleError,
@@ -21,7 +22,6 @@ from lambda_assume_role import (
     RefreshWindows,
     assume_role,
 )
-from tests.support.moto_server import RequestLog
 
 ROLE = "arn:aws:iam::111111111111:role/Strict"
 _STS = botocore.session.get_session().get_service_model("sts")

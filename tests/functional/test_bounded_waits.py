@@ -15,6 +15,7 @@ import boto3
 import pytest
 import time_machine
 
+from emulators.fault_proxy import FaultProxy, assume_role_body
 from lambda_assume_role import (
     AssumeRoleConnectionError,
     AssumeRoleError,
@@ -25,7 +26,6 @@ from lambda_assume_role import (
 )
 from lambda_assume_role.deadline import invocation
 from lambda_assume_role.errors import AssumeRoleTimeoutError
-from tests.support.fault_proxy import FaultProxy, assume_role_body
 from tests.support.sessions import warm_sts_client
 from tests.support.threads import run_together
 

@@ -6,9 +6,9 @@ import boto3
 import botocore.credentials
 import pytest
 
+from emulators.moto_server import RequestLog
 from lambda_assume_role import InvalidParameterError, assume_role
 from lambda_assume_role.assume import ROLE_CREDENTIAL_METHODS
-from tests.support.moto_server import RequestLog
 
 ROLE = "arn:aws:iam::111111111111:role/Chained"
 

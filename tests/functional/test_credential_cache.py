@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from emulators.moto_server import RequestLog
 from lambda_assume_role import JSONFileCache, assume_role
 from lambda_assume_role.snapstart import after_restore
-from tests.support.moto_server import RequestLog
 
 ROLE = "arn:aws:iam::111111111111:role/Cached"
 

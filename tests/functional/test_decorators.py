@@ -14,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 
+from emulators.fault_proxy import FaultProxy
+from emulators.moto_server import RequestLog
 from lambda_assume_role import (
     AssumeRoleError,
     InvalidParameterError,
@@ -26,8 +28,6 @@ from lambda_assume_role import (
 )
 from lambda_assume_role.decorators import injected_names
 from lambda_assume_role.registry import registry_for
-from tests.support.fault_proxy import FaultProxy
-from tests.support.moto_server import RequestLog
 from tests.support.preparations import count_preparations
 from tests.support.threads import run_together
 

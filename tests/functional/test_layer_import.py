@@ -16,8 +16,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from emulators.lambda_runtime import RUNTIME_PROVIDED_MODULES, link_modules
 from lambda_assume_role.layer import build_layer
-from tests.support.lambda_runtime import RUNTIME_PROVIDED_MODULES, link_modules
 
 # What the Lambda Python runtime provides: import name -> required to run the check.
 CHECK = r"""

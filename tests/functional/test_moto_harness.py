@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from tests.support.moto_server import RequestLog
+from emulators.moto_server import RequestLog
 
 
 def test_assume_role_is_counted_at_the_server(

@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 
+from emulators.moto_server import RequestLog
 from lambda_assume_role import SessionRegistry, get_role_arn, inject_client, inject_session
-from tests.support.moto_server import RequestLog
 
 ROLE = "arn:aws:iam::111111111111:role/Powertools"
 

@@ -10,14 +10,14 @@ import boto3
 import pytest
 import time_machine
 
+from emulators.fault_proxy import FaultProxy
+from emulators.moto_server import RequestLog
 from lambda_assume_role import (
     AssumeRoleConnectionError,
     AssumeRoleError,
     RefreshWindows,
     assume_role,
 )
-from tests.support.fault_proxy import FaultProxy
-from tests.support.moto_server import RequestLog
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Short"

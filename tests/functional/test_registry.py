@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from emulators.moto_server import RequestLog
 from lambda_assume_role import (
     InvalidParameterError,
     RefreshWindows,
@@ -18,7 +19,6 @@ from lambda_assume_role import (
     get_role_arn,
 )
 from lambda_assume_role.registry import ClientOptions, default_registry, registry_for
-from tests.support.moto_server import RequestLog
 from tests.support.preparations import count_preparations
 from tests.support.threads import run_together
 

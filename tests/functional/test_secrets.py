@@ -16,9 +16,9 @@ import boto3
 import pytest
 import time_machine
 
+from emulators.fault_proxy import FaultProxy, assume_role_body
 from lambda_assume_role import AssumeRoleError, assume_role
 from lambda_assume_role.errors import INVALID_RESPONSE
-from tests.support.fault_proxy import FaultProxy, assume_role_body
 from tests.support.sessions import warm_sts_client
 
 ROLE = "arn:aws:iam::111111111111:role/Secretive"

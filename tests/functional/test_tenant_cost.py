@@ -10,10 +10,10 @@ import boto3
 import botocore.loaders
 import pytest
 
+from emulators.moto_server import RequestLog
 from lambda_assume_role import assume_role, get_role_arn
 from lambda_assume_role.fetcher import sts_client_for
 from lambda_assume_role.shared import shared_loader
-from tests.support.moto_server import RequestLog
 from tests.support.threads import run_together
 
 
