@@ -85,6 +85,37 @@ class AssumedRoleSession(boto3.Session):
         """The assumed role's ARN."""
         return self.assume_role_credentials.role_arn
 
+    def in_region(self, region_name: str) -> AssumedRoleSession:
+        """This role's session in another region, sharing these credentials.
+
+        One AssumeRole serves every region: the two sessions refresh one
+        credentials object (credentials from a regional STS endpoint are valid
+        in every region the account has enabled). Each session keeps its own
+        region, config, event handlers and clients, as any new session does.
+
+        Example:
+            >>> import boto3
+            >>> parent = boto3.Session(aws_access_key_id="AKIDEXAMPLE",
+            ...                        aws_secret_access_key="example", region_name="us-east-1")
+            >>> home = assume_role(parent, "arn:aws:iam::123456789012:role/Reader")
+            >>> away = home.in_region("eu-west-1")
+            >>> away.region_name, away.get_credentials() is home.get_credentials()
+            ('eu-west-1', True)
+        """
+        child = new_botocore_session(self._session.get_config_variable("data_path"))
+        child.register_component(
+            "credential_provider",
+            botocore.credentials.CredentialResolver(
+                [_ProvidedCredentials(self.assume_role_credentials)]
+            ),
+        )
+        return AssumedRoleSession(
+            botocore_session=child,
+            region_name=region_name,
+            parent=self.assume_role_parent_session,
+            credentials=self.assume_role_credentials,
+        )
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(role_arn={self.role_arn!r}, region_name={self.region_name!r})"
