@@ -1,0 +1,277 @@
+"""Lambda's Invoke API answered by Python handlers in this process; everything else goes to moto.
+
+moto's Step Functions engine runs Lambda tasks by calling
+``http://localhost:$MOTO_PORT/2015-03-31/functions/<name>/invocations`` (it reads
+``MOTO_PORT`` at each call), and reads ``ItemReader`` objects from S3 through the same
+address. Point ``MOTO_PORT`` at an `InvokeServer` and each task runs a real handler
+function, with a Lambda-like context, while S3 and every other request reach moto
+unchanged:
+
+    handlers = {"lister": lister.handler, "worker": worker.handler}
+    with InvokeServer(moto.endpoint_url, handlers) as server:
+        monkeypatch.setenv("MOTO_PORT", str(server.port))
+        sfn.start_execution(stateMachineArn=arn, name="run-1", input="{}")
+
+Names: the engine sends the ``FunctionName`` it was given, URL-encoded, so a whole
+function ARN arrives too; the last ``:``-separated part that is not a version or alias
+(``function:<name>[:<qualifier>]``) is the name looked up.
+
+Errors: a handler that raises answers 200 with ``X-Amz-Function-Error: Unhandled`` and
+Lambda's error body (``errorType``, ``errorMessage``), which the engine turns into a
+``TaskFailed`` with the exception's name. An unknown function name is Lambda's 404
+``ResourceNotFoundException``.
+
+Example:
+    >>> context = InvocationContext("worker", timeout=3.0)
+    >>> 0 < context.get_remaining_time_in_millis() <= 3000
+    True
+    >>> function_name("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aworker")
+    'worker'
+    >>> function_name("arn:aws:lambda:us-east-1:123456789012:function:worker:$LATEST")
+    'worker'
+    >>> function_name("worker")
+    'worker'
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["Handler", "Invocation", "InvocationContext", "InvokeServer", "function_name"]
+
+Handler = Callable[[Any, Any], Any]
+"""A Lambda handler: ``handler(event, context) -> JSON-ready value``."""
+
+TimeoutFor = Callable[[str, Any], float]
+"""``timeout_for(name, event) -> seconds``: the time an invocation's context starts with."""
+
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+
+
+def function_name(raw: str) -> str:
+    """The function name in a (possibly URL-encoded) name, partial ARN or ARN with qualifier."""
+    name = unquote(raw)
+    if ":function:" in name:
+        name = name.split(":function:", 1)[1]
+    return name.split(":", 1)[0]
+
+
+class InvocationContext:
+    """The parts of Lambda's context object that handlers and the library read.
+
+    Args:
+        function_name: ``context.function_name``.
+        timeout: Seconds the invocation may run; ``get_remaining_time_in_millis``
+            counts down from it on the monotonic clock.
+    """
+
+    def __init__(self, function_name: str, *, timeout: float = 60.0) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"2026/11/30/[$LATEST]{uuid.uuid4().hex}"
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before this invocation's deadline (never negative)."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One Invoke this server answered."""
+
+    name: str
+    event: Any
+    error: str | None  # the exception's type name, or None when the handler returned
+    result: Any = None
+    started: float = 0.0  # time.monotonic() when the handler was called
+    seconds: float = 0.0  # how long the handler ran
+
+
+@dataclass
+class _Log:
+    items: list[Invocation] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class InvokeServer:
+    """A loopback HTTP server: Invoke runs ``handlers[name]``, anything else is relayed upstream.
+
+    Args:
+        upstream_url: moto's endpoint, e.g. ``http://127.0.0.1:5123``.
+        handlers: Function name to handler.
+        timeout_for: The remaining time each invocation's context starts with;
+            default 60 s for every invocation.
+    """
+
+    def __init__(
+        self,
+        upstream_url: str,
+        handlers: Mapping[str, Handler],
+        *,
+        timeout_for: TimeoutFor | None = None,
+    ) -> None:
+        parts = urlsplit(upstream_url)
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"upstream_url needs a host and a port; got {upstream_url!r}")
+        self._upstream = (parts.hostname, parts.port)
+        self._handlers = dict(handlers)
+        self._timeout_for = timeout_for or (lambda name, event: 60.0)
+        self._log = _Log()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port to put in ``MOTO_PORT``."""
+        assert self._server is not None, "start() first"
+        return int(self._server.server_address[1])
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Every Invoke answered so far, in the order they finished."""
+        with self._log.lock:
+            return list(self._log.items)
+
+    def start(self) -> InvokeServer:
+        """Listen on 127.0.0.1, on a port the OS picks."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; safe to call twice."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> InvokeServer:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _invoke(self, name: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        handler = self._handlers.get(name)
+        if handler is None:
+            error = {"Type": "User", "Message": f"Function not found: {name}"}
+            headers = {"x-amzn-ErrorType": "ResourceNotFoundException"}
+            return 404, headers, json.dumps(error).encode()
+        event = json.loads(body) if body else {}
+        context = InvocationContext(name, timeout=self._timeout_for(name, event))
+        started = time.monotonic()
+        try:
+            result = handler(event, context)
+        except Exception as exc:  # Lambda reports any exception as an Unhandled function error
+            seconds = time.monotonic() - started
+            self._record(Invocation(name, event, type(exc).__name__, None, started, seconds))
+            payload = {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            return 200, {"X-Amz-Function-Error": "Unhandled"}, json.dumps(payload).encode()
+        seconds = time.monotonic() - started
+        self._record(Invocation(name, event, None, result, started, seconds))
+        return 200, {}, json.dumps(result).encode()
+
+    def _record(self, invocation: Invocation) -> None:
+        with self._log.lock:
+            self._log.items.append(invocation)
+
+    def _relay(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(*self._upstream, timeout=60)
+        try:
+            connection.request(method, path, body=body or None, headers=dict(headers))
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                match = _INVOKE_PATH.match(urlsplit(self.path).path)
+                if self.command == "POST" and match:
+                    status, headers, payload = server._invoke(function_name(match["name"]), body)
+                    reply_headers = [*headers.items(), ("Content-Type", "application/json")]
+                else:
+                    forwarded = {
+                        key: value
+                        for key, value in self.headers.items()
+                        if key.lower() not in _HOP_BY_HOP
+                    }
+                    status, upstream_headers, payload = server._relay(
+                        self.command, self.path, forwarded, body
+                    )
+                    dropped = (
+                        _HOP_BY_HOP if self.command == "HEAD" else _HOP_BY_HOP | {"content-length"}
+                    )
+                    reply_headers = [
+                        (key, value)
+                        for key, value in upstream_headers
+                        if key.lower() not in dropped
+                    ]
+                self.send_response(status)
+                for key, value in reply_headers:
+                    self.send_header(key, value)
+                if self.command != "HEAD":
+                    self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                self._handle()
+
+            def do_POST(self) -> None:
+                self._handle()
+
+            def do_PUT(self) -> None:
+                self._handle()
+
+            def do_DELETE(self) -> None:
+                self._handle()
+
+            def do_HEAD(self) -> None:
+                self._handle()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: the tests read `InvokeServer.invocations` instead."""
+
+        return RequestHandler
