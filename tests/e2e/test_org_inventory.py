@@ -109,9 +109,11 @@ def test_worker_near_its_lambda_deadline_starts_nothing_and_returns_every_target
     boto3.client("s3").create_bucket(Bucket=RESULTS_BUCKET)
     moto_server.requests.clear()
 
-    function = launch("org_inventory", VARIABLES, handler="app.worker")
-    # The invocation's deadline (1.5 s) is inside RESERVE_SECONDS (2 s).
-    result = function.invoke({"run_id": "e2e", "round": 2, "batch": 0, "items": ITEMS}, timeout=1.5)
+    # The invocation's deadline (6 s) is inside the reserve (8 s), and leaves the worker
+    # ample time to write its files on a busy machine.
+    variables = {**VARIABLES, "RESERVE_SECONDS": "8"}
+    function = launch("org_inventory", variables, handler="app.worker")
+    result = function.invoke({"run_id": "e2e", "round": 2, "batch": 0, "items": ITEMS}, timeout=6)
 
     assert result.ok, f"{result.error}\n--- function log ---\n{function.logs()}"
     assert result.payload["remaining"] == ITEMS
