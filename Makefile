@@ -47,7 +47,7 @@ FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil mat
 # venv's boto3/botocore linked in as the runtime's: one example end to end and
 # the import check of each example.
 FLOOR_TESTS    := tests/unit tests/functional tests/e2e/test_single_role.py \
-                  tests/e2e/test_layer_only.py
+                  tests/e2e/test_layer_only.py tests/e2e/test_org_inventory.py
 
 venv-floor: $(FLOOR_STAMP)
 

@@ -25,10 +25,13 @@ if TYPE_CHECKING:
         AssumeRoleTimeoutError,
         InvalidParameterError,
     )
+    from lambda_assume_role.fanout import FanOutRun, FanOutSummary, fan_out
     from lambda_assume_role.naming import generate_lambda_session_name
+    from lambda_assume_role.organizations import organization_accounts
     from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME
     from lambda_assume_role.policy import RefreshWindows
     from lambda_assume_role.registry import ClientOptions, PreparedRole, SessionRegistry
+    from lambda_assume_role.targets import Outcome, Target
 
 __version__ = "0.1.0"
 
@@ -43,18 +46,24 @@ __all__ = [
     "AssumeRoleTimeoutError",
     "AssumedRoleSession",
     "ClientOptions",
+    "FanOutRun",
+    "FanOutSummary",
     "InsecureCacheError",
     "InvalidParameterError",
     "JSONFileCache",
+    "Outcome",
     "PreparedRole",
     "RefreshWindows",
     "SessionRegistry",
+    "Target",
     "assume_role",
+    "fan_out",
     "generate_lambda_session_name",
     "get_assumed_role_session_arn",
     "get_role_arn",
     "inject_client",
     "inject_session",
+    "organization_accounts",
     "patch_boto3",
 ]
 
@@ -65,18 +74,24 @@ _SOURCES = {
     "AssumeRoleTimeoutError": "errors",
     "AssumedRoleSession": "assume",
     "ClientOptions": "registry",
+    "FanOutRun": "fanout",
+    "FanOutSummary": "fanout",
     "InsecureCacheError": "cache",
     "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
+    "Outcome": "targets",
     "PreparedRole": "registry",
     "RefreshWindows": "policy",
     "SessionRegistry": "registry",
+    "Target": "targets",
     "assume_role": "assume",
+    "fan_out": "fanout",
     "generate_lambda_session_name": "naming",
     "get_assumed_role_session_arn": "arns",
     "get_role_arn": "arns",
     "inject_client": "decorators",
     "inject_session": "decorators",
+    "organization_accounts": "organizations",
     "patch_boto3": "assume",
 }
 

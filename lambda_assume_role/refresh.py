@@ -231,8 +231,16 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             if mandatory:
                 self._last_failure = error
                 self._attempts += 1
-                logger.warning(
-                    "Mandatory credential refresh for %s failed: %s", self.role_arn, error
+                # The caller gets the error. A first fetch has nothing to warn
+                # about beyond that (DEBUG); keys that were in use and now
+                # cannot be renewed are worth a WARNING of their own.
+                first = self._expiry_time is None
+                logger.log(
+                    logging.DEBUG if first else logging.WARNING,
+                    "%s for %s failed: %s",
+                    "First credential fetch" if first else "Mandatory credential refresh",
+                    self.role_arn,
+                    error,
                 )
                 raise
             self._advisory_failed(error)

@@ -36,6 +36,7 @@ EXAMPLE_VARIABLES: dict[str, dict[str, str]] = {
         # No X-Ray daemon here: Tracer's decorators become no-ops.
         "POWERTOOLS_TRACE_DISABLED": "true",
     },
+    "org_inventory": {"RESULTS_BUCKET": "org-inventory-results"},
 }
 """The environment each example's template.yaml entry gives it, pointed at moto's names."""
 

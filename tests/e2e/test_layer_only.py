@@ -52,7 +52,9 @@ def inside(path: str, folder: Path) -> bool:
     return Path(path).is_relative_to(folder)
 
 
-@pytest.mark.parametrize("example", ["single_role", "multi_tenant", "powertools"])
+@pytest.mark.parametrize(
+    "example", ["single_role", "multi_tenant", "powertools", "org_inventory"]
+)
 def test_example_imports_the_library_from_the_layer_only(
     launch: Launch, layer_dir: Path, runtime_dir: Path, tmp_path: Path, example: str
 ) -> None:
