@@ -22,6 +22,7 @@ BENCHMARKS = (
     "memory",
     "refresh_calls",
     "sts_faults",
+    "fan_out",
     "fleet_model",
     "cold_start",
     "layer_size",
