@@ -236,6 +236,8 @@ _PACKAGES = (
     "aws-assume-role-lib",
     "boto3-refresh-session",
     "boto3-client-cache",
+    "botocove",
+    "runacross",
     "moto",
     "time-machine",
     "aws-lambda-powertools",
