@@ -41,7 +41,6 @@ truncate and rewrite, which also reach moto); ``attempts(action)`` is their sum.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import re
 import socket
 import sys
@@ -53,10 +52,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
+
+from emulators.relay import Relayed, RelayingHandler
 
 FaultMode = Literal["throttle", "server_error", "drop", "hang", "truncate"]
 
@@ -67,22 +68,6 @@ ANY_ACTION = "*"
 """Pass as ``action`` to fault every request, whatever its action."""
 
 _STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
-
-# Hop-by-hop headers (RFC 9110 section 7.6.1) plus the framing headers we recompute.
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-    }
-)
 
 
 _HANG_LIMIT_S = 600.0  # a hung handler gives up on its own if nobody heals or stops the proxy
@@ -280,41 +265,8 @@ class _Server(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(RelayingHandler):
     server: _Server
-    timeout = 60  # idle keep-alive connections are reaped after this
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _send(
-        self, status: int, headers: list[tuple[str, str]], body: bytes, length: str | None = None
-    ) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", length if length is not None else str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and status not in (204, 304):
-            self.wfile.write(body)
-        self.wfile.flush()
 
     def _handle(self) -> None:
         body = self._read_body()
@@ -372,46 +324,9 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _fetch(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes, str | None]:
+    def _fetch(self, body: bytes) -> Relayed:
         """Relay the request upstream: its status, relayable headers, body and HEAD length."""
-        upstream = self.server.proxy._upstream
-        host = upstream.hostname or "127.0.0.1"
-        conn = http.client.HTTPConnection(host, upstream.port, timeout=60)
-        length: str | None = None
-        try:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-            headers["Content-Length"] = str(len(body))
-            headers["Connection"] = "close"
-            conn.request(self.command, self.path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            relayed = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
-            status = response.status
-            if self.command == "HEAD":  # no body to measure: relay the upstream's length
-                length = response.getheader("Content-Length")
-        except OSError as exc:
-            status, relayed, payload = 502, [("Content-Type", "text/plain")], repr(exc).encode()
-        finally:
-            conn.close()
-        return status, relayed, payload, length
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
+        return self.relay(self.server.proxy._upstream, body)
 
 
 class FaultProxy:

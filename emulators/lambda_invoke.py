@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import threading
@@ -44,10 +43,12 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from emulators.relay import RelayingHandler
 
 __all__ = ["Handler", "Invocation", "InvocationContext", "InvokeServer", "function_name"]
 
@@ -58,7 +59,6 @@ TimeoutFor = Callable[[str, Any], float]
 """``timeout_for(name, event) -> seconds``: the time an invocation's context starts with."""
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
 def function_name(raw: str) -> str:
@@ -133,7 +133,7 @@ class InvokeServer:
         parts = urlsplit(upstream_url)
         if parts.hostname is None or parts.port is None:
             raise ValueError(f"upstream_url needs a host and a port; got {upstream_url!r}")
-        self._upstream = (parts.hostname, parts.port)
+        self._upstream = parts
         self._handlers = dict(handlers)
         self._timeout_for = timeout_for or (lambda name, event: 60.0)
         self._log = _Log()
@@ -206,72 +206,19 @@ class InvokeServer:
         with self._log.lock:
             self._log.items.append(invocation)
 
-    def _relay(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        connection = http.client.HTTPConnection(*self._upstream, timeout=60)
-        try:
-            connection.request(method, path, body=body or None, headers=dict(headers))
-            response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            connection.close()
-
-    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+    def _request_handler(self) -> type[RelayingHandler]:
         server = self
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class RequestHandler(RelayingHandler):
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self._read_body()
                 match = _INVOKE_PATH.match(urlsplit(self.path).path)
                 if self.command == "POST" and match:
                     status, headers, payload = server._invoke(function_name(match["name"]), body)
-                    reply_headers = [*headers.items(), ("Content-Type", "application/json")]
+                    self._send(
+                        status, [*headers.items(), ("Content-Type", "application/json")], payload
+                    )
                 else:
-                    forwarded = {
-                        key: value
-                        for key, value in self.headers.items()
-                        if key.lower() not in _HOP_BY_HOP
-                    }
-                    status, upstream_headers, payload = server._relay(
-                        self.command, self.path, forwarded, body
-                    )
-                    dropped = (
-                        _HOP_BY_HOP if self.command == "HEAD" else _HOP_BY_HOP | {"content-length"}
-                    )
-                    reply_headers = [
-                        (key, value)
-                        for key, value in upstream_headers
-                        if key.lower() not in dropped
-                    ]
-                self.send_response(status)
-                for key, value in reply_headers:
-                    self.send_header(key, value)
-                if self.command != "HEAD":
-                    self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            def do_GET(self) -> None:
-                self._handle()
-
-            def do_POST(self) -> None:
-                self._handle()
-
-            def do_PUT(self) -> None:
-                self._handle()
-
-            def do_DELETE(self) -> None:
-                self._handle()
-
-            def do_HEAD(self) -> None:
-                self._handle()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the tests read `InvokeServer.invocations` instead."""
+                    self._send(*self.relay(server._upstream, body))
 
         return RequestHandler
