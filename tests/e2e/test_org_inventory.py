@@ -16,6 +16,7 @@ import boto3
 from emulators.lambda_runtime import EXECUTION_ROLE_ACCESS_KEY
 from emulators.moto_server import MotoServer
 from tests.e2e.helpers import Launch, invoke_ok
+from tests.support.accounts import member_client
 
 RESULTS_BUCKET = "org-inventory-results"
 MEMBER_A, MEMBER_B = "111111111111", "222222222222"
@@ -33,17 +34,7 @@ ITEMS = [
 
 
 def member_s3(account_id: str) -> Any:
-    """S3 in a member account (moto lets anyone assume any role there)."""
-    credentials = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
-        RoleSessionName="setup",
-    )["Credentials"]
-    return boto3.client(
-        "s3",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return member_client("s3", account_id)
 
 
 def read(key: str) -> bytes:

@@ -31,6 +31,7 @@ import yaml
 
 from emulators.lambda_invoke import Handler, InvokeServer
 from emulators.moto_server import MotoServer
+from tests.support.accounts import member_client
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
@@ -114,16 +115,7 @@ class Organization:
 
 
 def member_s3(sts: Any, account_id: str) -> Any:
-    """An S3 client in a member account, as its OrganizationAccountAccessRole (moto trusts all)."""
-    credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE}", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.client(
-        "s3",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return member_client("s3", account_id, MEMBER_ROLE)
 
 
 def make_bucket(s3: Any, region: str, name: str, block: Mapping[str, bool] | None) -> None:
