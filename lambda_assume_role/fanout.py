@@ -96,6 +96,7 @@ from lambda_assume_role.errors import (
     AssumeRoleTimeoutError,
     InvalidParameterError,
 )
+from lambda_assume_role.parameters import check_region_name
 from lambda_assume_role.policy import DEFAULT_WINDOWS
 from lambda_assume_role.targets import Outcome, Phase, Target
 
@@ -806,8 +807,8 @@ def _check_regions(
         raise InvalidParameterError(
             f"regions must be None, 'enabled' or a non-empty list of regions; got {regions!r}"
         )
-    for region in regions:
-        Target("000000000000", region)  # the one region rule, with its message
+    for index, region in enumerate(regions):
+        check_region_name(f"regions[{index}]", region)
     return tuple(dict.fromkeys(regions))
 
 

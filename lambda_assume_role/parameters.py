@@ -35,8 +35,6 @@ __all__ = [
 AUTOMATIC_ROLE_SESSION_NAME = "AUTOMATIC_ROLE_SESSION_NAME_!#$%^&*()"
 """Pass as ``RoleSessionName`` to ask for a generated name (it is deliberately invalid)."""
 
-MIN_DURATION_SECONDS = 900
-MAX_DURATION_SECONDS = 43200
 MAX_CHAINED_DURATION_SECONDS = 3600
 
 
@@ -211,13 +209,31 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def check_region_name(name: str, value: object) -> None:
+    """Raise `InvalidParameterError` naming ``name`` unless ``value`` is a region name.
+
+    The one region rule of the package (botocore's own, `validate_region_name`):
+    session and client regions, fan-out targets and their region lists use it.
+
+    Example:
+        >>> check_region_name("client_region", "eu-west-1")
+        >>> check_region_name("client_region", "eu west")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lambda_assume_role.errors.InvalidParameterError: client_region must be ...; got 'eu west'
+    """
+    if not isinstance(value, str) or not _REGION_NAME.fullmatch(value):
+        shown = repr(value) if isinstance(value, str) else type(value).__name__
+        raise InvalidParameterError(f"{name} must be a region name like 'us-east-1'; got {shown}")
+
+
 def _check_region(name: str, value: Any) -> None:
     if value is not None and not isinstance(value, (bool, str)):
         raise InvalidParameterError(
             f"{name} must be None, True, False or a region name; got {type(value).__name__}"
         )
-    if isinstance(value, str) and not _REGION_PATTERN.fullmatch(value):
-        raise InvalidParameterError(f"{name} must be a region name like 'us-east-1'; got {value!r}")
+    if isinstance(value, str):
+        check_region_name(name, value)
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -242,7 +258,8 @@ def _check_windows(name: str, value: Any) -> None:
         raise InvalidParameterError(f"{name} must be a RefreshWindows; got {type(value).__name__}")
 
 
-_REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|[a-z0-9-]{1,40}")
+# botocore.utils.validate_region_name's rule.
+_REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
 _CACHE_METHODS = ("__getitem__", "__setitem__", "__contains__")
 
 SESSION_OPTIONS_TABLE: tuple[SessionOption, ...] = (
@@ -397,31 +414,30 @@ def _check_role_arn(role_arn: Any) -> None:
 
 
 def _check_rules(request: Mapping[str, Any], *, chained: bool, from_source_identity: bool) -> None:
+    """Our rules, after the model's: a session name taken from SourceIdentity, and chaining.
+
+    The model has already checked what the caller gave (an explicit session
+    name, the DurationSeconds range); these are what it cannot know.
+    """
     name = request.get("RoleSessionName")
-    if isinstance(name, str) and not ROLE_SESSION_NAME_PATTERN.fullmatch(name):
-        if from_source_identity:
-            raise InvalidParameterError(
-                "RoleSessionName is not given, so it defaults to SourceIdentity, which is not a "
-                f"valid session name: it must be {ROLE_SESSION_NAME_RULE}; give RoleSessionName "
-                f"explicitly; got SourceIdentity={name[:64]!r}"
-            )
+    if (
+        from_source_identity
+        and isinstance(name, str)
+        and not ROLE_SESSION_NAME_PATTERN.fullmatch(name)
+    ):
         raise InvalidParameterError(
-            f"RoleSessionName must be {ROLE_SESSION_NAME_RULE}; got {name!r}"
+            "RoleSessionName is not given, so it defaults to SourceIdentity, which is not a "
+            f"valid session name: it must be {ROLE_SESSION_NAME_RULE}; give RoleSessionName "
+            f"explicitly; got SourceIdentity={name[:64]!r}"
         )
 
     duration = request.get("DurationSeconds")
-    if isinstance(duration, int) and not isinstance(duration, bool):
-        if not MIN_DURATION_SECONDS <= duration <= MAX_DURATION_SECONDS:
-            raise InvalidParameterError(
-                f"DurationSeconds must be between {MIN_DURATION_SECONDS} and "
-                f"{MAX_DURATION_SECONDS} seconds; got {duration}"
-            )
-        if chained and duration > MAX_CHAINED_DURATION_SECONDS:
-            raise InvalidParameterError(
-                f"DurationSeconds must be at most {MAX_CHAINED_DURATION_SECONDS} when the "
-                "parent session holds role credentials (role chaining: STS caps chained "
-                f"sessions at one hour); got {duration}"
-            )
+    if chained and isinstance(duration, int) and duration > MAX_CHAINED_DURATION_SECONDS:
+        raise InvalidParameterError(
+            f"DurationSeconds must be at most {MAX_CHAINED_DURATION_SECONDS} when the "
+            "parent session holds role credentials (role chaining: STS caps chained "
+            f"sessions at one hour); got {duration}"
+        )
 
 
 def _check_model(role_arn: Any, request: Mapping[str, Any]) -> None:

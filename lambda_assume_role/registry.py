@@ -139,7 +139,7 @@ class ClientOptions:
         >>> ClientOptions("s3", client_region=True)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        lambda_assume_role.errors.InvalidParameterError: client_region must be None or ...
+        lambda_assume_role.errors.InvalidParameterError: client_region must be a region name ...
     """
 
     service_name: str
@@ -149,25 +149,14 @@ class ClientOptions:
 
     def __post_init__(self) -> None:
         from lambda_assume_role.errors import InvalidParameterError
-        from lambda_assume_role.parameters import check_session_options
+        from lambda_assume_role.parameters import check_region_name
 
         if not isinstance(self.service_name, str) or not self.service_name:
             raise InvalidParameterError(
                 f"service_name must be a service name like 's3'; got {self.service_name!r}"
             )
         if self.client_region is not None:
-            if not isinstance(self.client_region, str):
-                raise InvalidParameterError(
-                    "client_region must be None or a region name like 'us-east-1'; "
-                    f"got {type(self.client_region).__name__}"
-                )
-            try:
-                check_session_options({"region_name": self.client_region})
-            except InvalidParameterError:
-                raise InvalidParameterError(
-                    "client_region must be None or a region name like 'us-east-1'; "
-                    f"got {self.client_region!r}"
-                ) from None
+            check_region_name("client_region", self.client_region)
         if self.config is not None:
             from botocore.config import Config
 

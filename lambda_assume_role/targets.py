@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lambda_assume_role.errors import InvalidParameterError
+from lambda_assume_role.parameters import check_region_name
 
 __all__ = ["Outcome", "Phase", "Target"]
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-[0-9]+")
 
 Phase = Literal["assume", "work"]
 """Where a target failed: ``"assume"`` (no credentials) or ``"work"`` (``work`` raised)."""
@@ -51,12 +51,8 @@ class Target:
             raise InvalidParameterError(
                 f"target account_id must be 12 digits; got {self.account_id!r}"
             )
-        if self.region is not None and (
-            not isinstance(self.region, str) or not _REGION.fullmatch(self.region)
-        ):
-            raise InvalidParameterError(
-                f"target region must be a region name like 'us-east-1'; got {self.region!r}"
-            )
+        if self.region is not None:
+            check_region_name("target region", self.region)
 
     @classmethod
     def parse(cls, spec: str | Target | Mapping[str, Any]) -> Target:

@@ -534,7 +534,7 @@ def test_reading_remaining_of_a_run_never_iterated_lists_everything_and_calls_no
         ({"DurationSeconds": 5}, "DurationSeconds"),
         ({"region_name": "eu-west-1"}, "regions="),
         ({"regions": "mars"}, "regions must be"),
-        ({"regions": ["moon-1"]}, "region"),
+        ({"regions": ["moon_1"]}, "region"),
         ({"regions": []}, "regions must be"),
         ({"max_workers": 0}, "max_workers"),
         ({"reserve": -1}, "reserve"),
