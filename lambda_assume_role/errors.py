@@ -6,6 +6,7 @@ the reader which of many tenant roles broke. Neither ever carries credentials.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError, CredentialRetrievalError, ParamValidationError
@@ -30,46 +31,119 @@ class AssumeRoleError(ClientError):
     it: the raw answer holds the new secret key and session token, so it is
     never kept, chained or quoted.
 
+    The message also names the session and, when one was asked for, the
+    ``SourceIdentity``: with one role shared by many tenants (`TenantRole`),
+    they are what says whose call failed. ``PackedPolicyTooLarge`` adds how
+    far over STS's packed-size budget the session policy and tags went, as STS
+    reported it.
+
     Attributes:
         role_arn: The role that could not be assumed.
         error_code: The STS error code, e.g. ``"AccessDenied"``.
+        role_session_name: The session name of the failed call, if known.
+        source_identity: The ``SourceIdentity`` of the failed call, if any.
 
     Example:
         >>> error = AssumeRoleError.from_code(
         ...     "arn:aws:iam::123456789012:role/R", "AccessDenied", "not allowed")
         >>> str(error)
         'AssumeRole for arn:aws:iam::123456789012:role/R failed with AccessDenied: not allowed'
+        >>> error = AssumeRoleError.from_code(
+        ...     "arn:aws:iam::123456789012:role/R", "PackedPolicyTooLarge",
+        ...     "Packed policy consumes 112% of allotted space",
+        ...     role_session_name="acme.fn", source_identity="acme")
+        >>> print(error)  # doctest: +NORMALIZE_WHITESPACE
+        AssumeRole for arn:aws:iam::123456789012:role/R (session acme.fn, source identity acme)
+        failed with PackedPolicyTooLarge: Packed policy consumes 112% of allotted space
+        (the session policy and session tags use 112% of STS's packed-size limit)
     """
 
-    def __init__(self, role_arn: str, error: ClientError) -> None:
+    def __init__(
+        self,
+        role_arn: str,
+        error: ClientError,
+        *,
+        role_session_name: str | None = None,
+        source_identity: str | None = None,
+    ) -> None:
         self.role_arn = role_arn
         self.error_code: str = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        self.role_session_name = role_session_name
+        self.source_identity = source_identity
         super().__init__(error.response, error.operation_name)
 
     @classmethod
-    def from_code(cls, role_arn: str, code: str, message: str) -> AssumeRoleError:
+    def from_code(
+        cls,
+        role_arn: str,
+        code: str,
+        message: str,
+        *,
+        role_session_name: str | None = None,
+        source_identity: str | None = None,
+    ) -> AssumeRoleError:
         """An error with an STS-style code and message, for failures with no error response."""
         response: Any = {"Error": {"Code": code, "Message": message}}
-        return cls(role_arn, ClientError(response, "AssumeRole"))
+        return cls(
+            role_arn,
+            ClientError(response, "AssumeRole"),
+            role_session_name=role_session_name,
+            source_identity=source_identity,
+        )
 
     def __str__(self) -> str:
         message = self.response.get("Error", {}).get("Message", "")
-        return f"AssumeRole for {self.role_arn} failed with {self.error_code}: {message}".rstrip(
-            ": "
+        who = ", ".join(
+            f"{label} {value}"
+            for label, value in (
+                ("session", self.role_session_name),
+                ("source identity", self.source_identity),
+            )
+            if value
         )
+        subject = f"{self.role_arn} ({who})" if who else self.role_arn
+        text = f"AssumeRole for {subject} failed with {self.error_code}: {message}".rstrip(": ")
+        if self.error_code.startswith("PackedPolicyTooLarge"):
+            used = _PERCENTAGE.search(str(message))
+            if used:
+                text += (
+                    f" (the session policy and session tags use {used.group(1)}% of STS's "
+                    "packed-size limit)"
+                )
+        return text
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_assume_role_error, (self.role_arn, self.response, self.operation_name))
+        return (
+            _rebuild_assume_role_error,
+            (
+                self.role_arn,
+                self.response,
+                self.operation_name,
+                self.role_session_name,
+                self.source_identity,
+            ),
+        )
 
+
+_PERCENTAGE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 
 INVALID_RESPONSE = "InvalidAssumeRoleResponse"
 """The `AssumeRoleError.error_code` of an answer that could not be used."""
 
 
 def _rebuild_assume_role_error(
-    role_arn: str, response: dict[str, Any], operation_name: str
+    role_arn: str,
+    response: dict[str, Any],
+    operation_name: str,
+    role_session_name: str | None = None,
+    source_identity: str | None = None,
 ) -> AssumeRoleError:
-    return AssumeRoleError(role_arn, ClientError(response, operation_name))  # type: ignore[arg-type]
+    return AssumeRoleError(
+        role_arn,
+        ClientError(response, operation_name),  # type: ignore[arg-type]
+        role_session_name=role_session_name,
+        source_identity=source_identity,
+    )
 
 
 class AssumeRoleConnectionError(CredentialRetrievalError):

@@ -321,7 +321,12 @@ class AssumeRoleFetcher:
         try:
             response: dict[str, Any] = client.assume_role(**kwargs)
         except ClientError as error:
-            failure = AssumeRoleError(role_arn, error)
+            failure = AssumeRoleError(
+                role_arn,
+                error,
+                role_session_name=kwargs["RoleSessionName"],
+                source_identity=kwargs.get("SourceIdentity"),
+            )
         except (BotocoreConnectionError, HTTPClientError) as error:
             failure = self._unreachable(error, plan, remaining, time.perf_counter() - started)
         except ResponseParserError:

@@ -179,7 +179,7 @@ def test_access_denied_surfaces_naming_the_role(
         sts.get_caller_identity()
 
     with pytest.raises(
-        AssumeRoleError, match=r"AssumeRole for .*role/Static failed with AccessDenied"
+        AssumeRoleError, match=r"AssumeRole for .*role/Static .*failed with AccessDenied"
     ):
         handler({}, CONTEXT)
 

@@ -200,7 +200,7 @@ def test_access_denied_on_first_use_names_the_role(
     fault_proxy.deny("AssumeRole", "AccessDenied", "not authorized to perform sts:AssumeRole")
     session = assume_role(parent, ROLE, RoleSessionName="denied")
     with pytest.raises(
-        AssumeRoleError, match=r"AssumeRole for .*:role/Short failed with AccessDenied"
+        AssumeRoleError, match=r"AssumeRole for .*:role/Short .*failed with AccessDenied"
     ):
         session.client("sts").get_caller_identity()
 
