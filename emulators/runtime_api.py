@@ -53,6 +53,7 @@ class _Invocation:
     request_id: str
     event: bytes
     timeout: float
+    tenant_id: str | None = None
     started: float = field(default_factory=time.perf_counter)
     done: threading.Event = field(default_factory=threading.Event)
     dispatched: bool = False
@@ -132,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
             "Lambda-Runtime-Invoked-Function-Arn": api.function_arn,
             "Lambda-Runtime-Trace-Id": f"{trace};Parent={secrets.token_hex(8)}",
         }
+        if inv.tenant_id is not None:
+            # Lambda's tenant isolation mode; awslambdaric sets context.tenant_id from it.
+            headers["Lambda-Runtime-Aws-Tenant-Id"] = inv.tenant_id
         self._reply(200, inv.event, headers)
 
     def do_POST(self) -> None:
@@ -222,9 +226,15 @@ class RuntimeAPIEmulator:
         if not self._polled.wait(timeout):
             raise TimeoutError(self._why(f"the runtime did not poll for work within {timeout}s"))
 
-    def invoke(self, event: Any, *, timeout: float = 30.0) -> InvocationResult:
-        """Queue one invocation (``timeout`` also sets its deadline) and wait for its outcome."""
-        inv = _Invocation(str(uuid.uuid4()), json.dumps(event).encode(), timeout)
+    def invoke(
+        self, event: Any, *, timeout: float = 30.0, tenant_id: str | None = None
+    ) -> InvocationResult:
+        """Queue one invocation (``timeout`` also sets its deadline) and wait for its outcome.
+
+        ``tenant_id`` is sent as ``Lambda-Runtime-Aws-Tenant-Id``, as Lambda does for a
+        function in tenant isolation mode; awslambdaric puts it in ``context.tenant_id``.
+        """
+        inv = _Invocation(str(uuid.uuid4()), json.dumps(event).encode(), timeout, tenant_id)
         self._pending[inv.request_id] = inv
         self._queue.put(inv)
         end = time.monotonic() + timeout
