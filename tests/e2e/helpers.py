@@ -20,6 +20,8 @@ TENANT_ROLE_NAME = "TenantReadOnly"
 TENANT_EXTERNAL_ID = "tenant-external-id"
 BUCKET_NAME = "reports"
 PARAMETER_NAME = "/lambda-assume-role/greeting"
+TENANT_DATA_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/TenantData"
+TENANT_TABLE = "tenant-items"
 
 EXAMPLE_VARIABLES: dict[str, dict[str, str]] = {
     "single_role": {"BUCKET_NAME": BUCKET_NAME, "READER_ROLE_ARN": READER_ROLE_ARN},
@@ -37,6 +39,12 @@ EXAMPLE_VARIABLES: dict[str, dict[str, str]] = {
         "POWERTOOLS_TRACE_DISABLED": "true",
     },
     "org_inventory": {"RESULTS_BUCKET": "org-inventory-results"},
+    "tenant_isolation": {
+        "TABLE_NAME": TENANT_TABLE,
+        "TENANT_ROLE_ARN": TENANT_DATA_ROLE_ARN,
+        "POWERTOOLS_SERVICE_NAME": "tenant-items",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    },
 }
 """The environment each example's template.yaml entry gives it, pointed at moto's names."""
 
