@@ -92,6 +92,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from lambda_assume_role import deadline as invocation
 from lambda_assume_role.arns import get_role_arn
 from lambda_assume_role.errors import (
+    THROTTLING_CODES,
     AssumeRoleError,
     AssumeRoleTimeoutError,
     InvalidParameterError,
@@ -120,17 +121,7 @@ StopReason = Literal["done", "deadline", "closed", "error"]
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 # STS error codes worth another AssumeRole attempt: throttling and its own faults.
-_RETRYABLE_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "InternalFailure",
-        "InternalError",
-        "ServiceUnavailable",
-    }
-)
+_RETRYABLE_CODES = THROTTLING_CODES | {"InternalFailure", "InternalError", "ServiceUnavailable"}
 _RETRIES = 6  # beyond botocore's own attempts
 _BACKOFF_BASE = 0.2  # seconds; full jitter: uniform(0, min(cap, base * 2**n))
 _BACKOFF_CAP = 5.0
