@@ -18,6 +18,7 @@ environment restored from it.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import re
 import string
@@ -25,8 +26,10 @@ import string
 __all__ = [
     "ROLE_SESSION_NAME_PATTERN",
     "ROLE_SESSION_NAME_RULE",
+    "SESSION_NAME_CHARACTERS",
     "generate_lambda_session_name",
     "sanitize_session_name",
+    "tenant_session_name",
 ]
 
 ROLE_SESSION_NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
@@ -34,6 +37,9 @@ ROLE_SESSION_NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 
 ROLE_SESSION_NAME_RULE = r"2-64 characters of [\w+=,.@-]"
 """`ROLE_SESSION_NAME_PATTERN` in words, for error messages."""
+
+SESSION_NAME_CHARACTERS = re.compile(r"[\w+=,.@-]+", re.ASCII)
+"""One or more characters a ``RoleSessionName`` may hold, any length; use with ``fullmatch``."""
 
 _MIN_LENGTH = 2
 _MAX_LENGTH = 64
@@ -188,3 +194,54 @@ def generate_lambda_session_name(
         value = f"{name_component}{version_component}.{_identifier(max_length)}"[:_MAX_LENGTH]
 
     return sanitize_session_name(value)
+
+
+# The execution environment part of a tenant's session name: 16 hex digits of
+# the environment id (64 bits), or a timestamp to the hundredth of a second.
+_TENANT_IDENTIFIER_LENGTH = 16
+_TENANT_DIGEST_LENGTH = 8
+
+
+def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
+    r"""The role session name of one tenant's session: ``{tenant}.{environment}``.
+
+    Many tenants share one role, so the session name is what tells them
+    apart in CloudTrail and in the assumed-role ARN; the execution
+    environment part tells apart the concurrent environments serving one
+    tenant. A tenant id too long to fit is cut and followed by ``+`` and 8
+    hex digits of its SHA-256, so two long ids that share a prefix still get
+    different names (the full id belongs in ``SourceIdentity``, which holds
+    up to 256 characters).
+
+    Args:
+        tenant_id: One or more characters of ``[\w+=,.@-]`` (ASCII `\w`),
+            already validated by the caller.
+        identifier: The environment part; defaults to the first 16
+            characters of the identifier `generate_lambda_session_name` uses
+            (the execution environment id inside Lambda, read at each call).
+            Characters STS does not allow become ``_``.
+
+    Returns:
+        A valid role session name of at most 64 characters.
+
+    Raises:
+        ValueError: ``tenant_id`` is empty or has a character a session name
+            cannot hold.
+
+    Example:
+        >>> tenant_session_name("acme", identifier="3893xmpl7fac4485")
+        'acme.3893xmpl7fac4485'
+        >>> tenant_session_name("t" * 60, identifier="3893xmpl7fac4485")
+        'tttttttttttttttttttttttttttttttttttttt+44091080.3893xmpl7fac4485'
+    """
+    if not isinstance(tenant_id, str) or not SESSION_NAME_CHARACTERS.fullmatch(tenant_id):
+        raise ValueError(r"tenant_id must be one or more characters of [\w+=,.@-]")
+    if identifier is None:
+        identifier = _default_identifier(_TENANT_IDENTIFIER_LENGTH)
+    identifier = _INVALID_RUN.sub("_", identifier)[:_TENANT_IDENTIFIER_LENGTH] or "_"
+    room = _MAX_LENGTH - 1 - len(identifier)
+    tenant_part = tenant_id
+    if len(tenant_id) > room:
+        digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:_TENANT_DIGEST_LENGTH]
+        tenant_part = f"{tenant_id[: room - 1 - _TENANT_DIGEST_LENGTH]}+{digest}"
+    return f"{tenant_part}.{identifier}"
