@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from lambda_assume_role.policy import RefreshWindows
     from lambda_assume_role.registry import ClientOptions, PreparedRole, SessionRegistry
     from lambda_assume_role.targets import Outcome, Target
+    from lambda_assume_role.tenancy import (
+        TenantError,
+        TenantRole,
+        authorizer_claim,
+        context_tenant_id,
+    )
 
 __version__ = "0.1.0"
 
@@ -56,7 +62,11 @@ __all__ = [
     "RefreshWindows",
     "SessionRegistry",
     "Target",
+    "TenantError",
+    "TenantRole",
     "assume_role",
+    "authorizer_claim",
+    "context_tenant_id",
     "fan_out",
     "generate_lambda_session_name",
     "get_assumed_role_session_arn",
@@ -84,7 +94,11 @@ _SOURCES = {
     "RefreshWindows": "policy",
     "SessionRegistry": "registry",
     "Target": "targets",
+    "TenantError": "tenancy",
+    "TenantRole": "tenancy",
     "assume_role": "assume",
+    "authorizer_claim": "tenancy",
+    "context_tenant_id": "tenancy",
     "fan_out": "fanout",
     "generate_lambda_session_name": "naming",
     "get_assumed_role_session_arn": "arns",
