@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict lambda_assume_role
+	$(BIN)/mypy --strict lambda_assume_role lambda_assume_role_tools
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
@@ -95,7 +95,9 @@ sam-validate: $(SAM_STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
-# The layer zips: build/layer.zip (with Powertools) and build/layer-slim.zip.
+# The layer zips: build/layer.zip (with Powertools) and build/layer-slim.zip, with
+# bytecode for each supported runtime that has an interpreter here (python3.X on PATH
+# or under pyenv; the build names those left out).
 layer: $(STAMP)
 	$(BIN)/python -m lambda_assume_role build-layer --output build/layer.zip
 	$(BIN)/python -m lambda_assume_role build-layer --slim --output build/layer-slim.zip
@@ -109,14 +111,30 @@ e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
 # `sam build` runs this for template.yaml's LambdaAssumeRoleLayer (BuildMethod:
-# makefile) with ARTIFACTS_DIR set; standalone it writes build/LambdaAssumeRoleLayer.
-# The layer copies Powertools from the interpreter that builds it, so that
-# interpreter must have it: by default this project's venv, made if missing.
-PYTHON_FOR_BUILD ?= $(BIN)/python
-ARTIFACTS_DIR ?= build/LambdaAssumeRoleLayer
+# makefile, ContextPath: .) with ARTIFACTS_DIR set, in its scratch copy of the
+# ContentUri (the package folder only: SAM copies a ContentUri whole, virtualenvs
+# included, and reads no ignore file); standalone it writes build/LambdaAssumeRoleLayer.
+# The builder copies Powertools from the interpreter it runs in, so it runs in a
+# throwaway venv holding only this package (--no-deps) and the Powertools its
+# metadata requires, never .venv or the dev stack. --runtime: what the layer
+# compiles bytecode for, and template.yaml's CompatibleRuntimes (tests/unit/test_sam_build.py).
+REPO_DIR         := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+PYTHON_FOR_BUILD ?= python3.13
+LAYER_RUNTIMES   := python3.13
+ARTIFACTS_DIR    ?= build/LambdaAssumeRoleLayer
+PIP_QUIET        := --quiet --disable-pip-version-check --no-input
 
-build-LambdaAssumeRoleLayer: $(if $(filter $(BIN)/python,$(PYTHON_FOR_BUILD)),$(STAMP))
-	$(PYTHON_FOR_BUILD) -m lambda_assume_role build-layer --directory --output "$(ARTIFACTS_DIR)"
+build-LambdaAssumeRoleLayer:
+	@set -e; venv=$$(mktemp -d "$${TMPDIR:-/tmp}/layer-venv.XXXXXX"); trap 'rm -rf "$$venv"' EXIT; \
+	$(PYTHON_FOR_BUILD) -m venv "$$venv"; \
+	"$$venv/bin/python" -m pip install $(PIP_QUIET) --no-deps "$(REPO_DIR)"; \
+	"$$venv/bin/python" -c 'import importlib.metadata as m; \
+	  print("\n".join(r for r in m.requires("lambda-assume-role") or () \
+	                  if r.lower().startswith("aws-lambda-powertools") and "extra" not in r))' \
+	  > "$$venv/requirements.txt"; \
+	"$$venv/bin/python" -m pip install $(PIP_QUIET) -r "$$venv/requirements.txt"; \
+	cd "$$venv" && "$$venv/bin/python" -m lambda_assume_role build-layer --directory \
+	  --output "$(abspath $(ARTIFACTS_DIR))"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(FLOOR_VENV) .mypy_cache .ruff_cache .pytest_cache build dist
