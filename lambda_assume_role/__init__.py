@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from lambda_assume_role.policy import RefreshWindows
     from lambda_assume_role.registry import ClientOptions, PreparedRole, SessionRegistry
     from lambda_assume_role.targets import Outcome, Target
+    from lambda_assume_role.telemetry import instrument
     from lambda_assume_role.tenancy import (
         TenantError,
         TenantRole,
@@ -73,6 +74,7 @@ __all__ = [
     "get_role_arn",
     "inject_client",
     "inject_session",
+    "instrument",
     "organization_accounts",
     "patch_boto3",
 ]
@@ -105,6 +107,7 @@ _SOURCES = {
     "get_role_arn": "arns",
     "inject_client": "decorators",
     "inject_session": "decorators",
+    "instrument": "telemetry",
     "organization_accounts": "organizations",
     "patch_boto3": "assume",
 }
