@@ -36,7 +36,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from lambda_assume_role import deadline
+from lambda_assume_role import deadline, telemetry
 from lambda_assume_role.errors import (
     INVALID_RESPONSE,
     AssumeRoleConnectionError,
@@ -295,10 +295,6 @@ class AssumeRoleFetcher:
         }
 
     def _assume_role(self, advisory: bool) -> dict[str, Any]:
-        from botocore.exceptions import ClientError, HTTPClientError
-        from botocore.exceptions import ConnectionError as BotocoreConnectionError
-        from botocore.parsers import ResponseParserError
-
         role_arn = self._params.role_arn
         kwargs = dict(self._params.request)
         kwargs["RoleArn"] = role_arn
@@ -312,7 +308,45 @@ class AssumeRoleFetcher:
         except ValueError as error:
             raise AssumeRoleTimeoutError(role_arn, f"was not attempted: {error}") from None
         client = sts_client_for(self._parent, plan)
+        observed = telemetry.observed_refresh()
+        if observed is None:
+            response, elapsed_ms = self._send(client, kwargs, plan, remaining)
+        else:
+            with observed.assume_role_call():
+                response, elapsed_ms = self._send(client, kwargs, plan, remaining)
 
+        credentials = response.get("Credentials")
+        if not isinstance(credentials, dict):
+            raise AssumeRoleError.from_code(
+                role_arn, INVALID_RESPONSE, "STS's answer has no Credentials"
+            )
+        arn = response.get("AssumedRoleUser", {}).get("Arn", "")
+        if isinstance(arn, str) and arn.count(":") >= 5:
+            credentials["AccountId"] = arn.split(":")[4]
+        logger.info(
+            "Assumed role %s as session %s, expires %s (%.1f ms)",
+            role_arn,
+            kwargs["RoleSessionName"],
+            credentials.get("Expiration"),
+            elapsed_ms,
+            extra={
+                "role_arn": role_arn,
+                "role_session_name": kwargs["RoleSessionName"],
+                "expiration": str(credentials.get("Expiration")),
+                "latency_ms": round(elapsed_ms, 1),
+            },
+        )
+        return response
+
+    def _send(
+        self, client: Any, kwargs: dict[str, Any], plan: CallPlan, remaining: float | None
+    ) -> tuple[dict[str, Any], float]:
+        """One AssumeRole call: STS's answer and the milliseconds it took, or our error."""
+        from botocore.exceptions import ClientError, HTTPClientError
+        from botocore.exceptions import ConnectionError as BotocoreConnectionError
+        from botocore.parsers import ResponseParserError
+
+        role_arn = self._params.role_arn
         # Failures are built inside the handlers and raised after them, so
         # that botocore's exception (which may quote the raw answer, keys
         # included) is neither the cause nor the context of ours.
@@ -344,29 +378,7 @@ class AssumeRoleFetcher:
         if failure is not None:
             raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
-
-        credentials = response.get("Credentials")
-        if not isinstance(credentials, dict):
-            raise AssumeRoleError.from_code(
-                role_arn, INVALID_RESPONSE, "STS's answer has no Credentials"
-            )
-        arn = response.get("AssumedRoleUser", {}).get("Arn", "")
-        if isinstance(arn, str) and arn.count(":") >= 5:
-            credentials["AccountId"] = arn.split(":")[4]
-        logger.info(
-            "Assumed role %s as session %s, expires %s (%.1f ms)",
-            role_arn,
-            kwargs["RoleSessionName"],
-            credentials.get("Expiration"),
-            elapsed_ms,
-            extra={
-                "role_arn": role_arn,
-                "role_session_name": kwargs["RoleSessionName"],
-                "expiration": str(credentials.get("Expiration")),
-                "latency_ms": round(elapsed_ms, 1),
-            },
-        )
-        return response
+        return response, elapsed_ms
 
     def _unreachable(
         self, error: Exception, plan: CallPlan, remaining: float | None, waited: float

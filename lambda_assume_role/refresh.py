@@ -53,8 +53,10 @@ from typing import Any, NamedTuple
 
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
+from lambda_assume_role import telemetry
 from lambda_assume_role.fetcher import parse_expiry
 from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
+from lambda_assume_role.telemetry import Phase
 
 __all__ = ["AssumeRoleCredentials", "RefreshWindows"]
 
@@ -225,8 +227,7 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             return
         mandatory = self._mandatory_due()
         try:
-            metadata = self._fetch(not mandatory)
-            fresh = self._parse(metadata)
+            fresh = self._fetch_fresh(mandatory)
         except Exception as error:
             if mandatory:
                 self._last_failure = error
@@ -234,7 +235,7 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
                 # The caller gets the error. A first fetch has nothing to warn
                 # about beyond that (DEBUG); keys that were in use and now
                 # cannot be renewed are worth a WARNING of their own.
-                first = self._expiry_time is None
+                first = self._phase(mandatory) == "first"
                 logger.log(
                     logging.DEBUG if first else logging.WARNING,
                     "%s for %s failed: %s",
@@ -247,6 +248,19 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             return
         self._last_failure = None
         self._publish(fresh)
+
+    def _phase(self, mandatory: bool) -> Phase:
+        if self._expiry_time is None:
+            return "first"
+        return "mandatory" if mandatory else "advisory"
+
+    def _fetch_fresh(self, mandatory: bool) -> _Fresh:
+        """Fetch and check new keys; observed (metrics, traces) when telemetry is on."""
+        instrumentation = telemetry.active()
+        if instrumentation is None:
+            return self._parse(self._fetch(not mandatory))
+        with instrumentation.refresh(self.role_arn, self._phase(mandatory)):
+            return self._parse(self._fetch(not mandatory))
 
     def _advisory_failed(self, error: Exception) -> None:
         self._failures += 1
