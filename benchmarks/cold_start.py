@@ -111,7 +111,7 @@ def _shipped_sources(root: Path) -> Path:
     """A folder with ours (slim layer) and aws-assume-role-lib as bare ``.py`` files."""
     import aws_assume_role_lib
 
-    from lambda_assume_role.layer import build_layer_directory
+    from lambda_assume_role_tools.layer import build_layer_directory
 
     build_layer_directory(root, slim=True)
     shutil.copytree(
@@ -219,7 +219,7 @@ def measure_functions() -> list[FunctionResult]:
     import boto3
 
     from emulators.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
-    from lambda_assume_role.layer import build_layer_directory
+    from lambda_assume_role_tools.layer import build_layer_directory
 
     server = start_moto()
     root = Path(tempfile.mkdtemp(prefix="bench-cold-"))

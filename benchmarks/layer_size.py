@@ -1,6 +1,6 @@
 """Layer size: the full and the slim layer, zipped and unzipped, against Lambda's limits.
 
-Both are built with `lambda_assume_role.layer.build_layer` into a temporary folder, from the
+Both are built with `lambda_assume_role_tools.layer.build_layer` into a temporary folder, from the
 distributions installed in this interpreter. For scale, aws-assume-role-lib's installed
 ``.py`` files are zipped the same way (DEFLATE level 9, no ``__pycache__``): what the same
 job costs as a single-module dependency in a function's package.
@@ -48,7 +48,7 @@ def _aarl_sizes() -> tuple[int, int, int]:
 
 
 def main() -> str:
-    from lambda_assume_role.layer import build_layer
+    from lambda_assume_role_tools.layer import build_layer
 
     with tempfile.TemporaryDirectory(prefix="bench-layer-") as folder:
         full = build_layer(Path(folder) / "full.zip")

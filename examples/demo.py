@@ -35,7 +35,7 @@ import time_machine
 
 from emulators.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
 from emulators.moto_server import MotoServer
-from lambda_assume_role.layer import build_layer_directory
+from lambda_assume_role_tools.layer import build_layer_directory
 
 EXAMPLES = Path(__file__).resolve().parent
 TENANT_A, TENANT_B = "111111111111", "222222222222"

@@ -1,7 +1,4 @@
-"""``python -m lambda_assume_role``: the same as the ``lambda-assume-role`` command."""
+"""``python -m lambda_assume_role``: runs `lambda_assume_role_tools.cli` (not in the layer)."""
+from lambda_assume_role_tools.cli import main
 
-import sys
-
-from lambda_assume_role.cli import main
-
-sys.exit(main())
+raise SystemExit(main())

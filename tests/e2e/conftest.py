@@ -15,7 +15,7 @@ import pytest
 
 from emulators.lambda_runtime import LAMBDA_RUNTIME_MODULES, LambdaFunction, link_modules
 from emulators.moto_server import MotoServer
-from lambda_assume_role.layer import build_layer_directory
+from lambda_assume_role_tools.layer import build_layer_directory
 from tests.e2e.helpers import EXAMPLE_VARIABLES, EXAMPLES, PACKAGED_DEPENDENCIES, Launch
 
 if importlib.util.find_spec("awslambdaric") is None:  # it ships for Linux only
@@ -24,9 +24,15 @@ if importlib.util.find_spec("awslambdaric") is None:  # it ships for Linux only
 
 @pytest.fixture(scope="session")
 def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full layer, as template.yaml ships it, built once: its ``python/`` folder."""
+    """The full layer, as template.yaml ships it, built once: its ``python/`` folder.
+
+    Sources only: the runtime here is this venv's Python 3.11, for which the layer has no
+    bytecode anyway (it compiles for the Lambda runtimes, python3.12+), so compiling it
+    would only slow the session down. tests/functional/test_layer_bytecode.py checks the
+    bytecode under each runtime's interpreter.
+    """
     root = tmp_path_factory.mktemp("layer")
-    build_layer_directory(root)
+    build_layer_directory(root, bytecode=False)
     return root / "python"
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from emulators.fault_proxy import FaultProxy, cut_after
 from emulators.moto_server import MotoServer, RequestLog
-from lambda_assume_role.cli import build_parser, main, option_for, redact
 from lambda_assume_role.parameters import ASSUME_ROLE_KEYWORDS, ASSUME_ROLE_PARAMETERS
+from lambda_assume_role_tools.cli import build_parser, main, option_for, redact
 
 ROLE = "arn:aws:iam::111111111111:role/Cli"
 PARENT_SECRET = "parent-secret-key-never-printed"

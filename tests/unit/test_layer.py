@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import lambda_assume_role
-from lambda_assume_role import layer
-from lambda_assume_role.layer import (
+from lambda_assume_role_tools import layer
+from lambda_assume_role_tools.layer import (
     SUPPORTED_RUNTIMES,
     LayerBuildError,
     LayerReport,

@@ -3,7 +3,10 @@
 ``assume`` prints credentials for a role, as ``python -m aws_assume_role_lib``
 does: as shell lines for ``eval "$(lambda-assume-role assume ROLE_ARN)"`` (the
 default) or as ``credential_process`` JSON. ``build-layer`` writes the Lambda
-layer zip.
+layer (`lambda_assume_role_tools.layer`).
+
+It lives in `lambda_assume_role_tools`, outside the runtime package, so the Lambda
+layer does not ship it; ``python -m lambda_assume_role`` still runs it.
 
 Every failure is one line on stderr (``lambda-assume-role: ...``), never a
 traceback, and never contains a secret key or session token; stdout stays empty,
@@ -183,7 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
             help=parameter.help,
         )
 
-    layer = commands.add_parser("build-layer", help="write the Lambda layer zip")
+    layer = commands.add_parser(
+        "build-layer",
+        help="write the Lambda layer zip",
+        description=(
+            "Write the Lambda layer: lambda_assume_role (and, unless --slim, Powertools) with "
+            "unchecked-hash bytecode compiled by each runtime's own interpreter (python3.X on "
+            "PATH or under pyenv). Without --runtime, the layer is declared for the supported "
+            "runtimes that have an interpreter here, and each one left out is named on stderr; "
+            "a --runtime with no interpreter is an error (exit 2)."
+        ),
+    )
     layer.add_argument("--output", default="lambda-assume-role-layer.zip", metavar="PATH")
     layer.add_argument(
         "--directory",
@@ -192,6 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     layer.add_argument(
         "--slim", action="store_true", help="leave Powertools out (use its public layer)"
+    )
+    layer.add_argument(
+        "--runtime",
+        action="append",
+        dest="runtimes",
+        metavar="RUNTIME",
+        help=(
+            "a Lambda runtime to compile for and declare, e.g. python3.13 (repeatable; "
+            "default: every supported runtime with an interpreter here)"
+        ),
     )
     return parser
 
@@ -612,6 +635,12 @@ def redact(text: str) -> str:
     return redact_text(text, _known_secrets)
 
 
+def _notice(message: str) -> None:
+    """One ``lambda-assume-role: notice: ...`` line on stderr; the command goes on."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        print(f"{PROG}: notice: {message}", file=sys.stderr, flush=True)
+
+
 def _fail(code: int, message: str) -> int:
     line = redact(" ".join(message.split()))
     if len(line) > _MAX_MESSAGE:
@@ -622,14 +651,33 @@ def _fail(code: int, message: str) -> int:
 
 
 def _build_layer(args: argparse.Namespace) -> int:
-    from lambda_assume_role.layer import LayerBuildError, build_layer, build_layer_directory
+    """Build the layer; print its summary (and, for a zip, the command that publishes it).
+
+    A runtime that is not supported, or named with ``--runtime`` but without an
+    interpreter here, is a bad argument (exit 2); any other failure exits 1.
+    Runtimes left out of a default build are one notice line each on stderr.
+    """
+    from lambda_assume_role_tools.layer import (
+        InterpreterNotFoundError,
+        LayerBuildError,
+        UnsupportedRuntimeError,
+        build_layer,
+        build_layer_directory,
+    )
 
     build = build_layer_directory if args.directory else build_layer
     try:
-        report = build(args.output, slim=args.slim)
+        report = build(args.output, slim=args.slim, runtimes=args.runtimes)
+    except (InterpreterNotFoundError, UnsupportedRuntimeError) as error:
+        raise CommandError(EXIT_BAD_ARGUMENTS, f"cannot build the layer: {error}") from None
     except (LayerBuildError, OSError) as error:
         raise CommandError(EXIT_FAILED, f"cannot build the layer: {error}") from None
-    _write(report.summary() + "\n")
+    for notice in report.notices:
+        _notice(notice)
+    lines = [report.summary()]
+    if report.zipped_bytes is not None:
+        lines.append(f"publish it with: {report.publish_command()}")
+    _write("\n".join(lines) + "\n")
     return 0
 
 

@@ -1,0 +1,7 @@
+"""``python -m lambda_assume_role_tools``: the same as the ``lambda-assume-role`` command."""
+
+import sys
+
+from lambda_assume_role_tools.cli import main
+
+sys.exit(main())
