@@ -112,27 +112,19 @@ e2e: $(STAMP)
 
 # `sam build` runs this for template.yaml's LambdaAssumeRoleLayer (BuildMethod:
 # makefile, ContextPath: .) with ARTIFACTS_DIR set, in its scratch copy of the
-# ContentUri (the package folder only: SAM copies a ContentUri whole, virtualenvs
-# included, and reads no ignore file); standalone it writes build/LambdaAssumeRoleLayer.
-# The builder copies Powertools from the interpreter it runs in, so it runs in a
-# throwaway venv holding only this package (--no-deps) and the Powertools its
-# metadata requires, never .venv or the dev stack. --runtime: what the layer
-# compiles bytecode for, and template.yaml's CompatibleRuntimes (tests/unit/test_sam_build.py).
+# ContentUri: the package folder only, since SAM copies a ContentUri whole,
+# virtualenvs included, and reads no ignore file. Standalone it writes
+# build/LambdaAssumeRoleLayer. The builder copies Powertools from the interpreter
+# it runs in, so it runs in a throwaway venv holding this package and its declared
+# dependencies only (not .[dev], not .venv).
 REPO_DIR         := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PYTHON_FOR_BUILD ?= python3.13
-LAYER_RUNTIMES   := python3.13
 ARTIFACTS_DIR    ?= build/LambdaAssumeRoleLayer
-PIP_QUIET        := --quiet --disable-pip-version-check --no-input
 
 build-LambdaAssumeRoleLayer:
 	@set -e; venv=$$(mktemp -d "$${TMPDIR:-/tmp}/layer-venv.XXXXXX"); trap 'rm -rf "$$venv"' EXIT; \
 	$(PYTHON_FOR_BUILD) -m venv "$$venv"; \
-	"$$venv/bin/python" -m pip install $(PIP_QUIET) --no-deps "$(REPO_DIR)"; \
-	"$$venv/bin/python" -c 'import importlib.metadata as m; \
-	  print("\n".join(r for r in m.requires("lambda-assume-role") or () \
-	                  if r.lower().startswith("aws-lambda-powertools") and "extra" not in r))' \
-	  > "$$venv/requirements.txt"; \
-	"$$venv/bin/python" -m pip install $(PIP_QUIET) -r "$$venv/requirements.txt"; \
+	"$$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$(REPO_DIR)"; \
 	cd "$$venv" && "$$venv/bin/python" -m lambda_assume_role build-layer --directory \
 	  --output "$(abspath $(ARTIFACTS_DIR))"
 
