@@ -217,9 +217,7 @@ def test_many_tenants_never_exceed_the_registry_bound_and_evicted_clients_are_cl
     parent: boto3.Session, tenant_data: TenantRole
 ) -> None:
     registry = SessionRegistry(parent, maxsize=3)
-    handler = inject_client("sts", tenant_data, registry=registry)(
-        lambda event, context, sts: sts
-    )
+    handler = inject_client("sts", tenant_data, registry=registry)(lambda event, context, sts: sts)
     closed: list[str] = []
     for n in range(8):
         client = handler(rest_event(f"tenant{n}"), Context())
@@ -282,7 +280,7 @@ def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -291,7 +289,7 @@ def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -309,7 +307,9 @@ def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
             PolicyDocument=json.dumps(
                 {
                     "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}],
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}
+                    ],
                 }
             ),
         )
@@ -341,9 +341,7 @@ def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
                             "Effect": "Allow",
                             "Action": "s3:GetObject",
                             "Resource": "arn:aws:s3:::tenant-data/*",
-                            "Condition": {
-                                "StringEquals": {"aws:PrincipalTag/TenantId": "nobody"}
-                            },
+                            "Condition": {"StringEquals": {"aws:PrincipalTag/TenantId": "nobody"}},
                         }
                     ],
                 }
@@ -355,13 +353,13 @@ def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
         for tenant_id in TENANTS:
             s3.put_object(Bucket="tenant-data", Key=f"{tenant_id}/item", Body=tenant_id.encode())
         s3.put_object(Bucket="other", Key="item", Body=b"other")
-        request = urllib.request.Request(  # noqa: S310
+        request = urllib.request.Request(
             f"{url}/moto-api/reset-auth",
             data=b"0",
             method="POST",
             headers={"Content-Type": "text/plain"},
         )
-        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+        urllib.request.urlopen(request, timeout=5).close()
         yield url, {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
     finally:
         proc.terminate()
