@@ -27,11 +27,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
-import yaml
 
 from emulators.lambda_invoke import Handler, InvokeServer
 from emulators.moto_server import MotoServer
 from tests.support.accounts import member_client
+from tests.support.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
@@ -45,24 +45,6 @@ FULL_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (``!Ref``, ``!GetAtt``, ...) read as mappings."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix: value}
-
-
-_TemplateLoader.add_multi_constructor("!", _tag)
 
 
 @dataclass(frozen=True)
@@ -80,7 +62,7 @@ def function_arn(name: str) -> str:
 
 def load_machine() -> DeployedMachine:
     """The template's definition, substituted, and the handler behind each function it calls."""
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_TemplateLoader)
+    template = load_template()
     resources = template["Resources"]
     machine = resources[STATE_MACHINE]["Properties"]
     text = (ROOT / machine["DefinitionUri"]).read_text()
