@@ -48,3 +48,26 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         lambda_assume_role.nope  # noqa: B018
     assert "assume_role" in dir(lambda_assume_role)
+
+
+def test_refresh_without_instrument_never_imports_powertools_or_xray() -> None:
+    # The whole refresh path (the telemetry hooks included) runs: the first fetch goes to a
+    # closed port and fails, with one attempt.
+    loaded = modules_after(
+        "import os\n"
+        "os.environ.update(AWS_ACCESS_KEY_ID='AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY='x',\n"
+        "    AWS_DEFAULT_REGION='us-east-1', AWS_ENDPOINT_URL='http://127.0.0.1:9',\n"
+        "    AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)\n"
+        "import boto3\n"
+        "from lambda_assume_role import AssumeRoleConnectionError, RefreshWindows, assume_role\n"
+        "session = assume_role(boto3.Session(), 'arn:aws:iam::123456789012:role/R',\n"
+        "    refresh_windows=RefreshWindows(max_attempts=1))\n"
+        "try:\n"
+        "    session.get_credentials().get_frozen_credentials()\n"
+        "except AssumeRoleConnectionError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('the fetch was expected to fail')\n"
+        "assert 'lambda_assume_role.telemetry' in sys.modules"
+    )
+    assert not {name for name in loaded if name.startswith(("aws_lambda_powertools", "aws_xray"))}
