@@ -200,6 +200,8 @@ def generate_lambda_session_name(
 # the environment id (64 bits), or a timestamp to the hundredth of a second.
 _TENANT_IDENTIFIER_LENGTH = 16
 _TENANT_DIGEST_LENGTH = 8
+# No "." in the environment part, so the last "." of a name always separates it.
+_NOT_ALPHANUMERIC = re.compile(r"[^a-zA-Z0-9]+")
 
 
 def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
@@ -219,7 +221,8 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
         identifier: The environment part; defaults to the first 16
             characters of the identifier `generate_lambda_session_name` uses
             (the execution environment id inside Lambda, read at each call).
-            Characters STS does not allow become ``_``.
+            Each run of characters other than ASCII letters and digits
+            becomes ``_``, so the last ``.`` of the name separates it.
 
     Returns:
         A valid role session name of at most 64 characters.
@@ -238,7 +241,7 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
         raise ValueError(r"tenant_id must be one or more characters of [\w+=,.@-]")
     if identifier is None:
         identifier = _default_identifier(_TENANT_IDENTIFIER_LENGTH)
-    identifier = _INVALID_RUN.sub("_", identifier)[:_TENANT_IDENTIFIER_LENGTH] or "_"
+    identifier = _NOT_ALPHANUMERIC.sub("_", identifier)[:_TENANT_IDENTIFIER_LENGTH] or "_"
     room = _MAX_LENGTH - 1 - len(identifier)
     tenant_part = tenant_id
     if len(tenant_id) > room:
