@@ -55,6 +55,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import glob
 import hashlib
@@ -479,13 +480,16 @@ def _candidates(version: str) -> Iterator[Path]:
 
     if f"{sys.version_info[0]}.{sys.version_info[1]}" == version and sys.executable:
         yield from fresh(sys.executable)
-    yield from fresh(shutil.which(f"python{version}"))
     root = _pyenv_root()
-    if root is not None:
-        pattern = str(root / "versions" / f"{version}.*" / "bin" / f"python{version}")
-        for found in sorted(glob.glob(pattern), key=_patch_release, reverse=True):
-            if _patch_release(found) >= 0:  # 3.13.0, not 3.13.0t or 3.13-dev
-                yield from fresh(found)
+    on_path = shutil.which(f"python{version}")
+    # A pyenv shim only dispatches to the versions searched below, and takes a few
+    # hundred ms to fail when its version is not selected.
+    if on_path is not None and Path(on_path).parent != root / "shims":
+        yield from fresh(on_path)
+    pattern = str(root / "versions" / f"{version}.*" / "bin" / f"python{version}")
+    for found in sorted(glob.glob(pattern), key=_patch_release, reverse=True):
+        if _patch_release(found) >= 0:  # 3.13.0, not 3.13.0t or 3.13-dev
+            yield from fresh(found)
 
 
 def _patch_release(path: str) -> int:
@@ -494,24 +498,9 @@ def _patch_release(path: str) -> int:
     return int(patch) if patch.isdigit() else -1
 
 
-def _pyenv_root() -> Path | None:
-    configured = os.environ.get("PYENV_ROOT")
-    if configured:
-        return Path(configured)
-    pyenv = shutil.which("pyenv")
-    if pyenv is not None:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            completed = subprocess.run(  # noqa: S603 - pyenv from PATH, a fixed argument
-                [pyenv, "root"],
-                capture_output=True,
-                text=True,
-                timeout=_PROBE_TIMEOUT,
-                check=True,
-            )
-            if completed.stdout.strip():
-                return Path(completed.stdout.strip())
-    default = Path.home() / ".pyenv"
-    return default if default.is_dir() else None
+def _pyenv_root() -> Path:
+    """What ``pyenv root`` prints (``$PYENV_ROOT``, else ``~/.pyenv``), without running it."""
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 
 
 def _probe(executable: Path, version: str) -> str | None:
@@ -610,8 +599,10 @@ def _stage(
         for arcname, _ in entries
         if arcname.endswith(".py")
     )
-    for interpreter in interpreters:
-        _compile(root, sources, interpreter)
+    # One process per runtime, side by side: each writes only its own cpython-3XY files.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(interpreters))) as pool:
+        for done in [pool.submit(_compile, root, sources, i) for i in interpreters]:
+            done.result()
     _write_record(root, dist_info)
     files = sorted(
         path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()
