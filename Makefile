@@ -116,9 +116,12 @@ e2e: $(STAMP)
 # virtualenvs included, and reads no ignore file. Standalone it writes
 # build/LambdaAssumeRoleLayer. The builder copies Powertools from the interpreter
 # it runs in, so it runs in a throwaway venv holding this package and its declared
-# dependencies only (not .[dev], not .venv).
+# dependencies only (not .[dev], not .venv). LAYER_RUNTIMES: the runtimes the
+# layer compiles bytecode for, each needing its python3.X on PATH; they must equal
+# template.yaml's CompatibleRuntimes (tests/unit/test_sam_build.py checks it).
 REPO_DIR         := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PYTHON_FOR_BUILD ?= python3.13
+LAYER_RUNTIMES   := python3.13
 ARTIFACTS_DIR    ?= build/LambdaAssumeRoleLayer
 
 build-LambdaAssumeRoleLayer:
@@ -126,7 +129,7 @@ build-LambdaAssumeRoleLayer:
 	$(PYTHON_FOR_BUILD) -m venv "$$venv"; \
 	"$$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$(REPO_DIR)"; \
 	cd "$$venv" && "$$venv/bin/python" -m lambda_assume_role build-layer --directory \
-	  --output "$(abspath $(ARTIFACTS_DIR))"
+	  $(addprefix --runtime ,$(LAYER_RUNTIMES)) --output "$(abspath $(ARTIFACTS_DIR))"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(FLOOR_VENV) .mypy_cache .ruff_cache .pytest_cache build dist
