@@ -1,4 +1,4 @@
-"""Powertools Logger, Tracer and Parameters on an assumed-role session.
+"""Powertools Logger, Tracer, Metrics and Parameters on an assumed-role session.
 
 Decorator order: Powertools outside, ours innermost (closest to the function).
 ``inject_session`` and ``inject_client`` add keyword arguments, which
@@ -13,11 +13,12 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import lambda_assume_role
 from lambda_assume_role import inject_client, inject_session
 
 CONFIG_ROLE_ARN = os.environ["CONFIG_ROLE_ARN"]
@@ -31,6 +32,12 @@ tracer = Tracer()  # needs aws-xray-sdk (requirements.txt); POWERTOOLS_TRACE_DIS
 # invocation's keys.
 copy_config_to_registered_loggers(source_logger=logger, include={"lambda_assume_role"})
 
+# AssumeRole metrics (count, latency, failures by phase, throttles by role) as EMF
+# blobs of their own, and an X-Ray subsegment per AssumeRole call. The namespace
+# comes from POWERTOOLS_METRICS_NAMESPACE when it is set.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ConfigReader"))
+lambda_assume_role.instrument(metrics=metrics, tracer=tracer)
+
 
 @functools.lru_cache(maxsize=8)
 def parameters(session: boto3.Session) -> SSMProvider:
@@ -40,6 +47,7 @@ def parameters(session: boto3.Session) -> SSMProvider:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 @inject_session(CONFIG_ROLE_ARN)
 @inject_client("sts", CONFIG_ROLE_ARN)
 def handler(
@@ -49,4 +57,5 @@ def handler(
     greeting = parameters(session).get(PARAMETER_NAME, max_age=300)
     identity = sts.get_caller_identity()["Arn"]
     logger.info("Read the parameter", extra={"parameter": PARAMETER_NAME, "identity": identity})
+    metrics.add_metric(name="ParameterReads", unit="Count", value=1)
     return {"greeting": greeting, "identity": identity}

@@ -69,3 +69,25 @@ def test_assume_role_is_logged_through_the_powertools_logger(
     assert assumed["cold_start"] is True
     handler_lines = [r for r in records if r.get("message") == "Read the parameter"]
     assert len(handler_lines) == 2
+
+
+def test_assume_role_metrics_are_an_emf_blob_of_their_own(
+    launch: Launch, moto_server: MotoServer
+) -> None:
+    boto3.client("ssm").put_parameter(Name=PARAMETER_NAME, Value="hi", Type="String")
+    function = launch("powertools")
+    for _ in range(3):
+        invoke_ok(function, {})
+
+    blobs = [r for r in json_records(function.logs()) if "_aws" in r]
+    [assumed] = [b for b in blobs if "AssumeRoleCalls" in b]
+    [directive] = assumed["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "ConfigReader"
+    assert (assumed["service"], assumed["phase"]) == ("config-reader", "first")
+    assert assumed["AssumeRoleCalls"] == [1.0]
+    assert assumed["AssumeRoleFailures"] == [0.0]
+    assert assumed["AssumeRoleLatency"][0] > 0
+    # The handler's own blob (log_metrics) once per invocation, without our dimension.
+    reads = [b for b in blobs if "ParameterReads" in b]
+    assert len(reads) == 3
+    assert not [b for b in reads if "phase" in b or "AssumeRoleCalls" in b]
