@@ -26,6 +26,7 @@ BENCHMARKS = (
     "fleet_model",
     "cold_start",
     "layer_size",
+    "sam_build",
 )
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
