@@ -52,7 +52,8 @@ PACKAGED_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     # examples/powertools/requirements.txt: Tracer imports aws_xray_sdk even when disabled.
     "powertools": ("aws_xray_sdk", "wrapt"),
 }
-"""Modules ``sam build`` packages with an example (from its requirements.txt), by import name."""
+"""Modules ``sam build`` packages with an example, by import name: its requirements.txt,
+installed ``--no-deps`` by its Makefile (tests/unit/test_sam_build.py checks they agree)."""
 
 
 def session_name(function: LambdaFunction) -> str:
