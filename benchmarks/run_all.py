@@ -22,6 +22,7 @@ BENCHMARKS = (
     "memory",
     "refresh_calls",
     "sts_faults",
+    "telemetry",
     "fan_out",
     "fleet_model",
     "cold_start",
