@@ -29,7 +29,8 @@ import pytest
 
 import lambda_assume_role
 from emulators.lambda_runtime import RUNTIME_PROVIDED_MODULES, link_modules
-from lambda_assume_role_tools.layer import LayerReport, build_layer, find_interpreter
+from lambda_assume_role_tools.layer import LayerReport, find_interpreter
+from tests.support.layers import shared_layer
 
 # Run by each runtime's interpreter: import every module of the layer, count what compiles.
 CANARY = r"""
@@ -106,10 +107,7 @@ def _files(root: Path) -> set[str]:
 def layers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[LayerReport, Path]]:
     """The full layer with bytecode and the same built from sources only, read-only copies."""
     out = tmp_path_factory.mktemp("layers")
-    built = {
-        "bytecode": build_layer(out / "bytecode.zip"),
-        "sources": build_layer(out / "sources.zip", bytecode=False),
-    }
+    built = {"bytecode": shared_layer(), "sources": shared_layer(bytecode=False)}
     return {
         kind: (report, _read_only_copy(report.path, out / kind)) for kind, report in built.items()
     }

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from emulators.lambda_runtime import RUNTIME_PROVIDED_MODULES, link_modules
-from lambda_assume_role_tools.layer import build_layer
+from tests.support.layers import shared_layer
 
 # What the Lambda Python runtime provides: import name -> required to run the check.
 CHECK = r"""
@@ -54,7 +54,7 @@ def _inside(path: str, folder: Path) -> bool:
 def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> None:
     # Sources only: this interpreter (3.11) is no Lambda runtime, so the layer's bytecode
     # is not for it; test_layer_bytecode.py imports it under each runtime's interpreter.
-    report = build_layer(tmp_path / "layer.zip", bytecode=False)
+    report = shared_layer(bytecode=False)
     opt = tmp_path / "opt"
     with zipfile.ZipFile(report.path) as archive:
         archive.extractall(opt)

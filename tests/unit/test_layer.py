@@ -32,6 +32,7 @@ from lambda_assume_role_tools.layer import (
     build_layer,
     build_layer_directory,
 )
+from tests.support.layers import shared_layer
 
 PACKAGE_DIR = Path(lambda_assume_role.__file__).parent
 OUR_DIST_INFO = f"python/lambda_assume_role-{lambda_assume_role.__version__}.dist-info"
@@ -81,12 +82,9 @@ def _top_level_names(names: list[str]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, LayerReport]]:
-    out = tmp_path_factory.mktemp("layers")
-    return {
-        "full": (out / "full.zip", build_layer(out / "full.zip")),
-        "slim": (out / "slim.zip", build_layer(out / "slim.zip", slim=True)),
-    }
+def built() -> dict[str, tuple[Path, LayerReport]]:
+    full, slim = shared_layer(), shared_layer(slim=True)
+    return {"full": (full.path, full), "slim": (slim.path, slim)}
 
 
 @pytest.fixture(params=["full", "slim"])
@@ -341,7 +339,7 @@ def test_summary_and_publish_command_name_exactly_the_compiled_runtimes(
 ) -> None:
     slim, full = built["slim"][1], built["full"][1]
     runtimes = ", ".join(full.runtimes)
-    assert slim.summary().startswith("slim.zip: ")
+    assert slim.summary().startswith(f"{slim.path.name}: ")
     assert slim.summary().endswith(f" unzipped (slim); bytecode for {runtimes}")
     assert "aws-lambda-powertools" in full.summary()
     command = full.publish_command()
