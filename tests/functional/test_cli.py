@@ -10,6 +10,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from emulators.fault_proxy import FaultProxy, cut_after
 from emulators.moto_server import MotoServer, RequestLog
 from lambda_assume_role.parameters import ASSUME_ROLE_KEYWORDS, ASSUME_ROLE_PARAMETERS
 from lambda_assume_role_tools.cli import build_parser, main, option_for, redact
+from lambda_assume_role_tools.layer import SUPPORTED_RUNTIMES, find_interpreter
 
 ROLE = "arn:aws:iam::111111111111:role/Cli"
 PARENT_SECRET = "parent-secret-key-never-printed"
@@ -153,11 +155,94 @@ def test_entry_points_run_as_subprocesses(moto_server: MotoServer, command: list
     assert json.loads(result.stdout)["Version"] == 1
 
 
-def test_build_layer_prints_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+# -- build-layer ---------------------------------------------------------------------------
+
+
+def _pyenv_with(tmp_path: Path, runtimes: Sequence[str]) -> dict[str, str]:
+    """An environment whose only interpreters are *runtimes*, in a pyenv root of links.
+
+    PATH holds no python3.X and PYENV_ROOT names a folder of ``versions/3.X.0/bin/python3.X``
+    links to the real interpreters: the build finds exactly these.
+    """
+    root = tmp_path / "pyenv"
+    (tmp_path / "empty-bin").mkdir()
+    for runtime in runtimes:
+        interpreter = find_interpreter(runtime)
+        if interpreter is None:
+            pytest.skip(f"no {runtime} interpreter here")
+        version = runtime.removeprefix("python")
+        link = root / "versions" / f"{version}.0" / "bin" / runtime
+        link.parent.mkdir(parents=True)
+        link.symlink_to(interpreter.executable)
+    return {**os.environ, "PATH": str(tmp_path / "empty-bin"), "PYENV_ROOT": str(root)}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "lambda_assume_role"],
+        [str(Path(sys.executable).with_name("lambda-assume-role"))],
+    ],
+    ids=["python-m", "console-script"],
+)
+def test_build_layer_declares_exactly_the_runtimes_it_compiled_for(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = _pyenv_with(tmp_path, ["python3.13"])
     output = tmp_path / "layer.zip"
-    assert main(["build-layer", "--output", str(output), "--slim"]) == 0
-    assert output.is_file()
-    assert "zipped" in capsys.readouterr().out
+    result = _run([*command, "build-layer", "--slim", "--output", str(output)], env)
+    assert result.returncode == 0, result.stderr
+    # Each supported runtime left out is one notice; the build goes on.
+    assert result.stderr.splitlines() == [
+        f"lambda-assume-role: notice: {runtime}: no interpreter found on PATH or under pyenv; "
+        "the layer is declared for python3.13"
+        for runtime in SUPPORTED_RUNTIMES
+        if runtime != "python3.13"
+    ]
+    summary, publish = result.stdout.splitlines()
+    assert summary.startswith("layer.zip: ")
+    assert summary.endswith(" (slim); bytecode for python3.13")
+    assert publish == (
+        "publish it with: aws lambda publish-layer-version --layer-name lambda-assume-role "
+        f"--zip-file fileb://{output.as_posix()} --compatible-runtimes python3.13 "
+        "--compatible-architectures x86_64 arm64"
+    )
+    with zipfile.ZipFile(output) as archive:
+        compiled = {n.rsplit(".", 2)[1] for n in archive.namelist() if n.endswith(".pyc")}
+    assert compiled == {"cpython-313"}
+
+
+def test_build_layer_directory_for_a_named_runtime(tmp_path: Path) -> None:
+    env = _pyenv_with(tmp_path, ["python3.12", "python3.13"])
+    output = tmp_path / "artifacts"
+    result = _run(
+        [*CLI, "build-layer", "--directory", "--runtime", "python3.12", "--output", str(output)],
+        env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.endswith("; bytecode for python3.12\n")
+    assert result.stdout.count("\n") == 1, "no publish command for a folder"
+    package = output / "python" / "lambda_assume_role"
+    assert (package / "__pycache__" / "assume.cpython-312.pyc").is_file()
+    assert not list(package.glob("__pycache__/*.cpython-313.pyc"))
+
+
+@pytest.mark.parametrize(
+    ("runtime", "named"),
+    [
+        ("python3.13", "python3.13: no interpreter found on PATH or under pyenv"),
+        ("python3.11", "runtime 'python3.11' is not supported"),
+    ],
+)
+def test_build_layer_runtime_without_interpreter_is_one_line_exit_2(
+    tmp_path: Path, runtime: str, named: str
+) -> None:
+    env = _pyenv_with(tmp_path, [])
+    output = tmp_path / "layer.zip"
+    result = _run([*CLI, "build-layer", "--runtime", runtime, "--output", str(output)], env)
+    assert named in _assert_one_line_error(result, 2)
+    assert not output.exists()
 
 
 # -- the option table -------------------------------------------------------------------
