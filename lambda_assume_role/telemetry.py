@@ -2,7 +2,8 @@
 
 Off by default, and then it costs nothing: this module imports neither
 Powertools nor aws_xray_sdk, the warm path never reaches it, and a credential
-refresh checks one module global (``is None``) before its STS call.
+refresh checks one module global (``is None``) twice: in `refresh` before
+fetching, and in `fetcher` before its STS call.
 
 Turned on, process-wide (the calls happen deep inside botocore's credential
 refresh, far from any handler), with the Powertools objects the function
@@ -291,7 +292,7 @@ class _Call:
 
     def __enter__(self) -> _Call:
         tracer = self._observation.instrumentation.tracer
-        if tracer is not None and not tracer.disabled:
+        if tracer is not None and not getattr(tracer, "disabled", False):
             try:
                 self._scope = tracer.provider.in_subsegment(name=ASSUME_ROLE_SUBSEGMENT)
                 self._subsegment = self._scope.__enter__()
