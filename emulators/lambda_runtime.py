@@ -135,6 +135,8 @@ class LambdaFunction:
         handler: ``module.function``.
         extra_paths: Folders searched after ``code_dir`` (packaged dependencies).
         log_path: Where the runtime's stdout and stderr go; None inherits ours.
+        python: The interpreter to run awslambdaric with (another version's, for a
+            benchmark); None: this one. ``runtime_dir`` must hold modules it can import.
     """
 
     def __init__(
@@ -149,8 +151,10 @@ class LambdaFunction:
         handler: str = "app.handler",
         extra_paths: Sequence[Path] = (),
         log_path: Path | None = None,
+        python: Path | None = None,
     ) -> None:
         self.code_dir = code_dir.resolve()
+        self.python = python
         self.function_name = function_name
         self.handler = handler
         self.log_path = log_path
@@ -204,6 +208,7 @@ class LambdaFunction:
             env=self.environment,
             log_path=self.log_path,
             python_flags=("-S", "-B"),
+            python=self.python,
         )
 
     def wait_ready(self, timeout: float = 10.0) -> None:

@@ -296,13 +296,14 @@ def start_runtime(
     env: Mapping[str, str],
     log_path: str | Path | None = None,
     python_flags: Sequence[str] = (),
+    python: str | Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Run ``python -m awslambdaric <handler>`` (this interpreter) in a clean environment.
+    """Run ``python -m awslambdaric <handler>`` in a clean environment.
 
     Nothing from os.environ leaks in except PATH: pass everything else (AWS_LAMBDA_RUNTIME_API
     is required; see lambda_environment()). Output goes to ``log_path``, else to our stdout/err
     (pytest's fd capture shows it on failure). ``python_flags`` go before ``-m``, e.g.
-    ``("-S", "-B")`` to hide site-packages.
+    ``("-S", "-B")`` to hide site-packages. ``python`` is the interpreter, by default this one.
     """
     if "AWS_LAMBDA_RUNTIME_API" not in env:
         raise ValueError("env must set AWS_LAMBDA_RUNTIME_API (awslambdaric raises KeyError)")
@@ -318,7 +319,7 @@ def start_runtime(
     log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115
     try:
         return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, *python_flags, "-m", "awslambdaric", handler],
+            [str(python or sys.executable), *python_flags, "-m", "awslambdaric", handler],
             cwd=cwd,
             env=full_env,
             stdin=subprocess.DEVNULL,
