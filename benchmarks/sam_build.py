@@ -207,44 +207,26 @@ def _ratio(before: float, after: float) -> str:
 
 def report(before: Figures, after: Figures) -> str:
     """The markdown section for RESULTS.md."""
-    rows: list[list[object]] = [
-        [
-            "wall time (s)",
-            f"{before.seconds:.1f}",
-            f"{after.seconds:.1f}",
-            _ratio(before.seconds, after.seconds),
-        ],
-        [
-            "scratch copy SAM makes for make targets (files)",
-            f"{before.scratch_files:,}",
-            f"{after.scratch_files:,}",
-            _ratio(before.scratch_files, after.scratch_files),
-        ],
-        [
-            "scratch copy (MB)",
-            _mb(before.scratch_size),
-            _mb(after.scratch_size),
-            _ratio(before.scratch_size, after.scratch_size),
-        ],
-        [
-            "`.aws-sam/build` (files)",
-            f"{before.files:,}",
-            f"{after.files:,}",
-            _ratio(before.files, after.files),
-        ],
-        [
-            "`.aws-sam/build` (MB)",
-            _mb(before.size),
-            _mb(after.size),
-            _ratio(before.size, after.size),
-        ],
+    measured = (
+        ("wall time (s)", "seconds", "{:.1f}"),
+        ("scratch copy SAM makes for make targets (files)", "scratch_files", "{:,}"),
+        ("scratch copy (MB)", "scratch_size", "mb"),
+        ("`.aws-sam/build` (files)", "files", "{:,}"),
+        ("`.aws-sam/build` (MB)", "size", "mb"),
+    )
+    rows: list[list[object]] = []
+    for label, name, form in measured:
+        old, new = getattr(before, name), getattr(after, name)
+        cells = [_mb(old), _mb(new)] if form == "mb" else [form.format(old), form.format(new)]
+        rows.append([label, *cells, _ratio(old, new)])
+    rows.append(
         [
             "boto3/botocore/s3transfer shipped",
             ", ".join(before.shipped_sdk) or "none",
             ", ".join(after.shipped_sdk) or "none",
             "",
-        ],
-    ]
+        ]
+    )
     table = markdown_table(["", f"before ({BEFORE})", "after (HEAD)", "before/after"], rows)
     return "\n\n".join(
         [
