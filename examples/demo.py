@@ -111,7 +111,9 @@ def warm_up(moto: MotoServer) -> None:
 
 def start_function(work: Path, moto: MotoServer, clock_file: Path) -> LambdaFunction:
     """Build the layer and start the example under awslambdaric, behind the clock wrapper."""
-    report = build_layer_directory(work / "LambdaAssumeRoleLayer")
+    # Sources only: this venv's Python runs the function, and the layer's bytecode is for
+    # the Lambda runtimes (python3.12+), so it would not be used here.
+    report = build_layer_directory(work / "LambdaAssumeRoleLayer", bytecode=False)
     print(f"  layer    {report.summary()}")
     function = LambdaFunction(
         EXAMPLES / "multi_tenant",
