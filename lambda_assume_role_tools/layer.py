@@ -431,10 +431,10 @@ def find_interpreter(runtime: str) -> Interpreter | None:
     """The CPython interpreter here that can compile bytecode for *runtime*, if any.
 
     Candidates, in order: this interpreter (if its version is the runtime's),
-    ``python3.X`` on ``PATH``, then ``$(pyenv root)/versions/3.X.*/bin/python3.X``
-    (newest patch release first). Each is run once to check that it starts and is
-    CPython 3.X: a pyenv shim on ``PATH`` for a version that is not selected fails
-    that check, and the next candidate is tried.
+    ``python3.X`` on ``PATH`` (unless it is a pyenv shim, which only dispatches to the
+    next candidates, and takes a few hundred ms to fail when its version is not
+    selected), then ``$(pyenv root)/versions/3.X.*/bin/python3.X`` (newest patch
+    release first). Each is run once to check that it starts and is CPython 3.X.
 
     Args:
         runtime: A Lambda runtime name, e.g. ``python3.13``.
@@ -482,8 +482,6 @@ def _candidates(version: str) -> Iterator[Path]:
         yield from fresh(sys.executable)
     root = _pyenv_root()
     on_path = shutil.which(f"python{version}")
-    # A pyenv shim only dispatches to the versions searched below, and takes a few
-    # hundred ms to fail when its version is not selected.
     if on_path is not None and Path(on_path).parent != root / "shims":
         yield from fresh(on_path)
     pattern = str(root / "versions" / f"{version}.*" / "bin" / f"python{version}")
