@@ -212,8 +212,7 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
     environment part tells apart the concurrent environments serving one
     tenant. A tenant id too long to fit is cut and followed by ``+`` and 8
     hex digits of its SHA-256, so two long ids that share a prefix still get
-    different names (the full id belongs in ``SourceIdentity``, which holds
-    up to 256 characters).
+    different names (the full id belongs in ``SourceIdentity``).
 
     Args:
         tenant_id: One or more characters of ``[\w+=,.@-]`` (ASCII `\w`),

@@ -84,7 +84,8 @@ DEFAULT_TAGS: Mapping[str, str] = MappingProxyType({"TenantId": PLACEHOLDER})
 """The session tags `TenantRole` sets by default: ``aws:PrincipalTag/TenantId`` for ABAC."""
 
 MAX_TENANT_ID_LENGTH = 256
-"""The longest tenant id: STS's maximum for a session tag value and for ``SourceIdentity``.
+"""The longest tenant id: STS's maximum for a session tag value (and for ``SourceIdentity``
+in current botocore models; botocore 1.34's says 64, and the installed model decides).
 
 A unit test checks it against botocore's STS model.
 """
