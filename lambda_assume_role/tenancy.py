@@ -517,9 +517,11 @@ class TenantRole:
             cached = None
         if cached is None:
             tenant_id = check_tenant_id(tenant_id, source)
-            cached = self._render_checked(tenant_id, source)
+            rendered = self._render_checked(tenant_id, source)
             with self._lock:
-                self._memo[tenant_id] = cached
+                # Two threads may render one tenant at once; the first one published
+                # wins, so both get one session name (outside Lambda it is a timestamp).
+                cached = self._memo.setdefault(tenant_id, rendered)
                 while len(self._memo) > _MEMO_SIZE:
                     self._memo.popitem(last=False)
         params = dict(cached)
