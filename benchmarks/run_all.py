@@ -19,6 +19,7 @@ from benchmarks._harness import NOT_AHEAD, environment_header
 BENCHMARKS = (
     "invocation_overhead",
     "tenant_cost",
+    "tenant_isolation",
     "memory",
     "refresh_calls",
     "sts_faults",
