@@ -385,9 +385,19 @@ class TenantRole:
         self.source_identity = source_identity
         self._source = _source_label(tenant)
         self._tags = self._tag_template(tags)
+        if isinstance(transitive_tag_keys, str):
+            raise InvalidParameterError(
+                "transitive_tag_keys must be a list of tag keys; "
+                f"got a str: {transitive_tag_keys!r}"
+            )
         self._transitive = None if transitive_tag_keys is None else list(transitive_tag_keys)
         self._policy = self._policy_template(policy)
-        self._kwargs = copy.deepcopy(assume_role_kwargs)
+        from lambda_assume_role.parameters import split_session_options
+
+        # The AssumeRole values are copied, so a caller's later change cannot reach a
+        # tenant; session options (a cache, refresh windows) are keyed by identity: kept.
+        request, options = split_session_options(assume_role_kwargs)
+        self._kwargs = {**copy.deepcopy(request), **options}
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # Render for a sample tenant: every other rule (keywords, tag patterns, a

@@ -6,6 +6,7 @@ import json
 import pickle
 import re
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -306,6 +307,7 @@ def test_concurrent_first_calls_for_one_tenant_agree() -> None:
         ({"DurationSeconds": 60}, "DurationSeconds must be between 900"),
         ({"source_identity": "yes"}, "source_identity must be True or False"),
         ({"region_name": 5}, "region_name must be"),
+        ({"transitive_tag_keys": "TenantId"}, "transitive_tag_keys must be a list"),
     ],
 )
 def test_bad_templates_and_keywords_fail_at_construction(
@@ -314,6 +316,17 @@ def test_bad_templates_and_keywords_fail_at_construction(
     with pytest.raises(InvalidParameterError, match=message) as raised:
         role(**kwargs)
     assert not isinstance(raised.value, TenantError)
+
+
+def test_session_options_are_passed_on_as_given(tmp_path: Path) -> None:
+    from lambda_assume_role import JSONFileCache, RefreshWindows
+
+    cache = JSONFileCache(tmp_path / "cache")
+    windows = RefreshWindows()
+    params = role(cache=cache, refresh_windows=windows, region_name="eu-west-1").parameters("a1")
+    assert params["cache"] is cache
+    assert params["refresh_windows"] is windows
+    assert params["region_name"] == "eu-west-1"
 
 
 def test_unknown_keywords_and_sources_are_type_errors() -> None:
