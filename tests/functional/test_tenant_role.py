@@ -262,6 +262,10 @@ def test_packed_policy_too_large_names_the_tenant_and_quotes_the_percentage(
 TENANTS = ("acme", "globex")
 
 
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
 @pytest.fixture(scope="module")
 def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
     """A moto server of its own, in another process, with IAM authorization switched on.
@@ -303,46 +307,31 @@ def authorizing_moto() -> Iterator[tuple[str, dict[str, str]]]:
         iam.put_user_policy(
             UserName="vendor",
             PolicyName="assume",
-            PolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}
-                    ],
-                }
+            PolicyDocument=document(
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}
             ),
         )
         iam.create_role(
             RoleName="TenantData",
-            AssumeRolePolicyDocument=json.dumps(
+            AssumeRolePolicyDocument=document(
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "arn:aws:iam::123456789012:user/vendor"},
-                            "Action": ["sts:AssumeRole", "sts:TagSession"],
-                            "Condition": {"StringEquals": {"sts:ExternalId": "vendor-ext"}},
-                        }
-                    ],
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:user/vendor"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Condition": {"StringEquals": {"sts:ExternalId": "vendor-ext"}},
                 }
             ),
         )
-        # ABAC as in AWS: only the caller's own tenant prefix, by principal tag.
+        # In AWS this allows no session (none is tagged "nobody"); moto ignores the condition.
         iam.put_role_policy(
             RoleName="TenantData",
             PolicyName="tenant-objects",
-            PolicyDocument=json.dumps(
+            PolicyDocument=document(
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "s3:GetObject",
-                            "Resource": "arn:aws:s3:::tenant-data/*",
-                            "Condition": {"StringEquals": {"aws:PrincipalTag/TenantId": "nobody"}},
-                        }
-                    ],
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::tenant-data/*",
+                    "Condition": {"StringEquals": {"aws:PrincipalTag/TenantId": "nobody"}},
                 }
             ),
         )
