@@ -43,7 +43,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from benchmarks._harness import (
     REPO_ROOT,
@@ -54,6 +54,9 @@ from benchmarks._harness import (
     note_not_ahead,
     start_moto,
 )
+
+if TYPE_CHECKING:
+    from emulators.lambda_runtime import LambdaFunction
 
 IMPORT_RUNS = 15
 FIRST_RESULT_RUNS = 7
@@ -126,7 +129,7 @@ BYTECODE_FUNCTIONS = (
 
 # Timed in a process of the runtime's interpreter; "count" also counts the layer's compiles.
 _RUNTIME_CHILD = """\
-import os, resource, sys, time
+import os, sys, time
 layer = sys.argv[1] + os.sep
 compiled = 0
 
@@ -143,7 +146,10 @@ if sys.argv[2] == "count":
 started = time.perf_counter_ns()
 {statement}
 elapsed = time.perf_counter_ns() - started
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, compiled)
+# VmHWM, not ru_maxrss: Linux carries the parent's peak over into ru_maxrss across exec.
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+print(elapsed, peak, compiled)
 """
 
 
@@ -280,6 +286,33 @@ def _bare_function(root: Path) -> Path:
     return code
 
 
+def _cold_start(
+    function: LambdaFunction,
+    event: Any,
+    label: str,
+    into: FunctionResult,
+    *,
+    warm_invokes: int = 0,
+) -> None:
+    """Start ``function``, time its init and first invocation (and warm ones) into ``into``."""
+    started = time.perf_counter()
+    function.start()
+    try:
+        function.wait_ready(timeout=30)
+        ready = time.perf_counter()
+        first = function.invoke(event, timeout=30)
+        done = time.perf_counter()
+        if not first.ok:
+            raise RuntimeError(f"{label}: {first.error}\n{function.logs()[-3000:]}")
+        warm = [function.invoke(event).latency_ms for _ in range(warm_invokes)]
+    finally:
+        function.stop()
+    into["init_ms"].append((ready - started) * 1000)
+    into["first_ms"].append((done - ready) * 1000)
+    into["total_ms"].append((done - started) * 1000)
+    into["warm_ms"].extend(warm)
+
+
 def measure_functions() -> list[FunctionResult]:
     """Start each variant `FIRST_RESULT_RUNS` times; time its first and warm invocations."""
     import boto3
@@ -361,23 +394,7 @@ def measure_functions() -> list[FunctionResult]:
                     extra_paths=extra,
                     log_path=root / f"{key}-{run}.log",
                 )
-                started = time.perf_counter()
-                function.start()
-                try:
-                    function.wait_ready(timeout=30)
-                    ready = time.perf_counter()
-                    first = function.invoke(event, timeout=30)
-                    done = time.perf_counter()
-                    if not first.ok:
-                        raise RuntimeError(f"{key}: {first.error}\n{function.logs()[-3000:]}")
-                    warm = [function.invoke(event).latency_ms for _ in range(WARM_INVOKES)]
-                finally:
-                    function.stop()
-                result = results[key]
-                result["init_ms"].append((ready - started) * 1000)
-                result["first_ms"].append((done - ready) * 1000)
-                result["total_ms"].append((done - started) * 1000)
-                result["warm_ms"].extend(warm)
+                _cold_start(function, event, key, results[key], warm_invokes=WARM_INVOKES)
         return list(results.values())
     finally:
         server.stop()
@@ -569,23 +586,8 @@ def measure_bytecode() -> BytecodeResult | str:
                         log_path=root / f"{key}-{kind}-{run}.log",
                         python=python,
                     )
-                    started = time.perf_counter()
-                    function.start()
-                    try:
-                        function.wait_ready(timeout=30)
-                        ready = time.perf_counter()
-                        first = function.invoke(event, timeout=30)
-                        done = time.perf_counter()
-                        if not first.ok:
-                            raise RuntimeError(
-                                f"{key} ({kind}): {first.error}\n{function.logs()[-3000:]}"
-                            )
-                    finally:
-                        function.stop()
                     measured = result["functions"][kind][key]
-                    measured["init_ms"].append((ready - started) * 1000)
-                    measured["first_ms"].append((done - ready) * 1000)
-                    measured["total_ms"].append((done - started) * 1000)
+                    _cold_start(function, event, f"{key} ({kind})", measured)
         return result
     finally:
         server.stop()
@@ -659,7 +661,9 @@ def _bytecode_section(result: BytecodeResult | str) -> str:
             f"{BYTECODE_FIRST_RESULT_RUNS} cold starts per example and layer, round-robin: "
             "process start to the first invocation's response (init, then an invocation that "
             "assumes the role and calls moto on loopback). The org_inventory row is its Step "
-            "Functions worker on one target.",
+            "Functions worker on one target. A cold start on this shared 2-core machine "
+            "varies by tens of ms: compare minima too; the import rows above are the steadier "
+            "figures.",
             markdown_table(
                 [
                     "function",
