@@ -153,13 +153,19 @@ import importlib.util, json, py_compile, sys
 root, recorded = sys.argv[1], sys.argv[2]
 for relative in json.load(sys.stdin):
     source = root + "/" + relative
-    py_compile.compile(
-        source,
-        cfile=importlib.util.cache_from_source(source),
-        dfile=recorded + "/" + relative,
-        doraise=True,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-    )
+    try:
+        py_compile.compile(
+            source,
+            cfile=importlib.util.cache_from_source(source),
+            dfile=recorded + "/" + relative,
+            doraise=True,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+    except py_compile.PyCompileError as error:
+        detail = error.exc_value
+        line = getattr(detail, "lineno", None)
+        where = relative + (f", line {line}" if line else "")
+        sys.exit(f"{where}: {type(detail).__name__}: {getattr(detail, 'msg', detail)}")
 """
 _PROBE = "import sys; print(sys.implementation.cache_tag, '%d.%d' % sys.version_info[:2])"
 

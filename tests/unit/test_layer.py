@@ -565,6 +565,19 @@ def test_requirements_walk_skips_extras_markers_and_runtime(fake_site: Path) -> 
     assert found == ["fake-root", "fake-dep", "fake-new"]
 
 
+def test_a_file_a_runtime_cannot_compile_fails_the_build_naming_it(tmp_path: Path) -> None:
+    interpreter = next(filter(None, map(layer.find_interpreter, SUPPORTED_RUNTIMES)), None)
+    if interpreter is None:
+        pytest.skip("no interpreter for a supported runtime here")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "good.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "bad.py").write_text("x = 1\ndef (:\n")
+    with pytest.raises(LayerBuildError) as raised:
+        layer._compile(tmp_path, ["pkg/good.py", "pkg/bad.py"], interpreter)
+    assert str(raised.value).startswith(f"{interpreter.runtime}: {interpreter.executable} ")
+    assert "pkg/bad.py, line 2: SyntaxError: invalid syntax" in str(raised.value)
+
+
 def test_missing_root_distribution_is_an_error(fake_site: Path) -> None:
     with pytest.raises(LayerBuildError, match="fake-not-installed is not installed"):
         layer._runtime_distributions("fake-not-installed")
