@@ -43,21 +43,37 @@ import inspect
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     import boto3
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from botocore.config import Config
 
-    from lambda_assume_role.registry import ClientOptions, SessionRegistry
+    from lambda_assume_role.registry import ClientOptions, PreparedRole, SessionRegistry
 
-__all__ = ["RoleSource", "inject_client", "inject_session"]
+__all__ = ["PreparingRoleSource", "RoleSource", "inject_client", "inject_session"]
 
 R = TypeVar("R")
 
 RoleSource = str | Callable[[Any, "LambdaContext"], str | Mapping[str, Any]]
 """A role ARN, or a callable ``(event, context)`` returning an ARN or AssumeRole parameters."""
+
+
+@runtime_checkable
+class PreparingRoleSource(Protocol):
+    """A role source that can also hand a decorator the registry's prepared role itself.
+
+    When a decorator adds no AssumeRole keywords of its own, it calls
+    ``prepare_for(registry, event, context)`` instead of the source, so a
+    source that remembers its prepared roles (`TenantRole`, per tenant) makes
+    a warm call a lookup. It must return what
+    ``registry.prepare(**source(event, context))`` would.
+    """
+
+    def __call__(self, event: Any, context: Any) -> Any: ...
+
+    def prepare_for(self, registry: SessionRegistry, event: Any, context: Any) -> PreparedRole: ...
 
 _Resolve = Callable[[Any, Any], Any]
 
@@ -218,6 +234,22 @@ def _resolver(
     source = getattr(role, "__qualname__", repr(role))
     prepare = registry.prepare
     _prewarm(registry.warm_up)
+
+    if isinstance(role, PreparingRoleSource) and not defaults:
+        # The source keeps its prepared roles (e.g. TenantRole, per tenant):
+        # a warm call skips re-keying the parameters it would return.
+        prepare_for = role.prepare_for
+        if client is None:
+
+            def prepared_per_event(event: Any, context: Any) -> Any:
+                return session_for(prepare_for(registry, event, context))
+
+        else:
+
+            def prepared_per_event(event: Any, context: Any) -> Any:
+                return client_for(prepare_for(registry, event, context), client)
+
+        return prepared_per_event
 
     def per_event(event: Any, context: Any) -> Any:
         value = role(event, context)

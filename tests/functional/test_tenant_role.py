@@ -126,6 +126,59 @@ def test_warm_calls_make_no_new_assume_role_and_two_tenants_get_two_identities(
     assert len(keys) == 2
 
 
+class CountingRegistry(SessionRegistry):
+    """A registry that counts the roles it is asked to prepare."""
+
+    prepared = 0
+
+    def prepare(self, RoleArn: str, **assume_role_kwargs: Any) -> Any:
+        self.prepared += 1
+        return super().prepare(RoleArn, **assume_role_kwargs)
+
+
+def test_a_warm_tenant_is_neither_rendered_nor_prepared_again(
+    parent: boto3.Session, tenant_data: TenantRole, requests_log: RequestLog
+) -> None:
+    registry = CountingRegistry(parent, maxsize=16)
+    other = CountingRegistry(parent, maxsize=16)
+    clients = {
+        tenant_id: [
+            inject_client("s3", tenant_data, registry=reg)(lambda event, context, s3: s3)(
+                rest_event(tenant_id), Context()
+            )
+            for reg in (registry, other, registry, other, registry)
+        ]
+        for tenant_id in ("acme", "globex")
+    }
+
+    # One preparation per tenant per registry; then lookups of the same client.
+    assert (registry.prepared, other.prepared) == (2, 2)
+    for mine in clients.values():
+        assert mine[0] is mine[2] is mine[4]
+        assert mine[1] is mine[3]
+        assert mine[0] is not mine[1]
+    assert clients["acme"][0] is not clients["globex"][0]
+    assert requests_log.count("AssumeRole") == 0  # credentials stay lazy
+
+
+def test_a_decorators_own_keywords_reach_every_tenants_request(
+    registry: SessionRegistry, requests_log: RequestLog
+) -> None:
+    role = TenantRole(ROLE, tenant=authorizer_claim(CLAIM))
+
+    @inject_client("sts", role, registry=registry, DurationSeconds=1800)
+    def handler(event: Any, context: Any, sts: Any) -> str:
+        arn: str = sts.get_caller_identity()["Arn"]
+        return arn
+
+    for tenant_id in ("acme", "globex", "acme"):
+        handler(rest_event(tenant_id), Context())
+
+    calls = assume_role_calls(requests_log)
+    assert [call.params["DurationSeconds"] for call in calls] == ["1800", "1800"]
+    assert [call.params["SourceIdentity"] for call in calls] == ["acme", "globex"]
+
+
 INJECTIONS = [
     pytest.param('acme","Resource":"*', id="json-breakout"),
     pytest.param("acme'", id="single-quote"),
