@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from emulators.fault_proxy import FaultProxy
 from emulators.moto_server import RecordedRequest, RequestLog
 from lambda_assume_role import (
     AssumeRoleError,
+    AssumeRoleTimeoutError,
     InvalidParameterError,
     SessionRegistry,
     TenantError,
@@ -21,6 +23,7 @@ from lambda_assume_role import (
     inject_client,
     inject_session,
 )
+from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::123456789012:role/TenantData"
 POLICY = {
@@ -308,6 +311,44 @@ def test_packed_policy_too_large_names_the_tenant_and_quotes_the_percentage(
     assert "source identity acme" in str(error)
     assert "112% of STS's packed-size limit" in str(error)
     assert fault_proxy.faulted("AssumeRole") == 1
+
+
+def test_threads_racing_one_new_tenants_first_use_share_one_client_and_one_assume_role(
+    tenant_data: TenantRole, registry: SessionRegistry, requests_log: RequestLog
+) -> None:
+    seen: list[tuple[Any, str]] = []
+    lock = threading.Lock()
+
+    @inject_client("sts", tenant_data, registry=registry)
+    def handler(event: Any, context: Any, sts: Any) -> None:
+        arn: str = sts.get_caller_identity()["Arn"]
+        with lock:
+            seen.append((sts, arn))
+
+    assert run_together(handler, [(rest_event("acme"), Context())] * 16) == []
+    assert len({id(client) for client, _ in seen}) == 1
+    assert len({arn for _, arn in seen}) == 1
+    assert requests_log.count("AssumeRole") == 1
+    assert len(registry) == 1
+
+
+class LateContext(Context):
+    """An invocation with too little time left to start an AssumeRole call."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 500
+
+
+def test_a_new_tenant_near_the_lambda_deadline_fails_naming_the_role_without_calling_sts(
+    tenant_data: TenantRole, registry: SessionRegistry, requests_log: RequestLog
+) -> None:
+    handler = caller_handler(tenant_data, registry)
+
+    with pytest.raises(AssumeRoleTimeoutError, match="not attempted") as raised:
+        handler(rest_event("acme"), LateContext())
+
+    assert ROLE in str(raised.value)
+    assert requests_log.count("AssumeRole") == 0
 
 
 # --- What moto's IAM authorization mode enforces ------------------------------------------------
