@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import lambda_assume_role
 from lambda_assume_role_tools import layer
@@ -33,6 +32,7 @@ from lambda_assume_role_tools.layer import (
     build_layer_directory,
 )
 from tests.support.layers import shared_layer
+from tests.support.template import load_template
 
 PACKAGE_DIR = Path(lambda_assume_role.__file__).parent
 OUR_DIST_INFO = f"python/lambda_assume_role-{lambda_assume_role.__version__}.dist-info"
@@ -591,27 +591,9 @@ def test_zip_parent_folders_are_created(tmp_path: Path) -> None:
 # --- supported runtimes: one list, and the template and README agree with it ----------------
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML: a short-form intrinsic (``!Ref`` ...) becomes a plain value."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    assert isinstance(node, yaml.MappingNode)
-    return loader.construct_mapping(node)
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded = yaml.load((REPOSITORY / "template.yaml").read_text(), Loader=_TemplateLoader)
-    assert isinstance(loaded, dict)
-    return loaded
+    return load_template()
 
 
 def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
