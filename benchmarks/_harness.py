@@ -44,6 +44,7 @@ __all__ = [
     "median",
     "note_not_ahead",
     "p99",
+    "peak_rss_mb",
     "preload",
     "role_arn",
     "rss_mb",
@@ -188,11 +189,21 @@ def assume(
 def rss_mb() -> float:
     """This process's resident set size in MB (2**20 bytes), after a full garbage collection."""
     gc.collect()
+    return _status_mb("VmRSS")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (``VmHWM``) in MB (2**20 bytes)."""
+    return _status_mb("VmHWM")
+
+
+def _status_mb(field: str) -> float:
+    """A kB field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in MB."""
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS line in /proc/self/status")
+    raise RuntimeError(f"no {field} line in /proc/self/status")
 
 
 def median(samples: Sequence[float]) -> float:

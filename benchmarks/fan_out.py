@@ -53,6 +53,7 @@ from benchmarks._harness import (
     environment_header,
     markdown_table,
     note_not_ahead,
+    peak_rss_mb,
     rss_mb,
     run_worker,
     start_moto,
@@ -149,15 +150,6 @@ def _identity(session: boto3.Session) -> tuple[str, str]:
     return client.get_caller_identity()["Account"], client.meta.region_name
 
 
-def _peak_mb() -> float:
-    """This process's peak resident set size (VmHWM) in MB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM line in /proc/self/status")
-
-
 # --- workers (each in a fresh process) -------------------------------------------------------
 
 
@@ -252,7 +244,7 @@ def measure_compare(library: str) -> CompareResult:
         "library": library,
         "wall_s": wall,
         "baseline_mb": baseline,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_rss_mb(),
         "end_mb": rss_mb(),
         "tally": tally.summary(),
     }
@@ -304,7 +296,7 @@ def measure_flat() -> FlatResult:
         "baseline_mb": baseline,
         "first_mb": first,
         "last_mb": rss_mb(),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_rss_mb(),
         "tally": tally.summary(),
     }
 
