@@ -60,7 +60,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.naming import SESSION_NAME_CHARACTERS, tenant_session_name
@@ -101,6 +101,7 @@ TenantSource = Callable[[Any, Any], Any]
 """A callable ``(event, context)`` returning the invocation's tenant id."""
 
 _MEMO_SIZE = 1024
+_V = TypeVar("_V")
 # Keywords TenantRole sets itself; given in **assume_role_kwargs they are refused.
 _OWN_PARAMETERS = {
     "RoleArn": "the role is TenantRole's first argument",
@@ -290,6 +291,22 @@ def _copy_policy(value: Any, path: str) -> Any:
         f"policy{path} must be JSON (a dict, list, str, number, bool or None); "
         f"got {type(value).__name__}"
     )
+
+
+def _recall(memo: OrderedDict[str, _V], tenant_id: str) -> _V | None:
+    """A remembered value, now the most recently used; None if not remembered (under a lock)."""
+    value = memo.get(tenant_id)
+    if value is not None:
+        memo.move_to_end(tenant_id)
+    return value
+
+
+def _remember(memo: OrderedDict[str, _V], tenant_id: str, value: _V) -> _V:
+    """Remember ``value`` unless one is already (that one is returned); keep the last 1,024."""
+    value = memo.setdefault(tenant_id, value)
+    while len(memo) > _MEMO_SIZE:
+        memo.popitem(last=False)
+    return value
 
 
 def _render(value: Any, tenant_id: str) -> Any:
@@ -560,26 +577,21 @@ class TenantRole:
         if exact:
             with self._lock:
                 known = self._prepared.get(registry)
-                prepared = None if known is None else known.get(tenant_id)
-                if prepared is not None:
-                    known.move_to_end(tenant_id)  # type: ignore[union-attr]
-                    return prepared
+                prepared = None if known is None else _recall(known, tenant_id)
+            if prepared is not None:
+                return prepared
         params = self._parameters(tenant_id, self._source)
         prepared = registry.prepare(params.pop("RoleArn"), **params)
         if exact:
             with self._lock:
                 known = self._prepared.setdefault(registry, OrderedDict())
-                prepared = known.setdefault(tenant_id, prepared)
-                while len(known) > _MEMO_SIZE:
-                    known.popitem(last=False)
+                prepared = _remember(known, tenant_id, prepared)
         return prepared
 
     def _parameters(self, tenant_id: Any, source: str) -> dict[str, Any]:
         if type(tenant_id) is str:
             with self._lock:
-                cached = self._memo.get(tenant_id)
-                if cached is not None:
-                    self._memo.move_to_end(tenant_id)
+                cached = _recall(self._memo, tenant_id)
         else:
             cached = None
         if cached is None:
@@ -588,9 +600,7 @@ class TenantRole:
             with self._lock:
                 # Two threads may render one tenant at once; the first one published
                 # wins, so both get one session name (outside Lambda it is a timestamp).
-                cached = self._memo.setdefault(tenant_id, rendered)
-                while len(self._memo) > _MEMO_SIZE:
-                    self._memo.popitem(last=False)
+                cached = _remember(self._memo, tenant_id, rendered)
         params = dict(cached)
         tags = params.get("Tags")
         if tags is not None:
