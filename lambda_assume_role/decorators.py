@@ -226,9 +226,7 @@ def _resolver(
         )
 
     # Our own keywords are checked now, so a bad one is never blamed on the role source.
-    # (None given: nothing to check, and boto3 stays unimported until the first call.)
-    if defaults:
-        registry.check_defaults(**defaults)
+    registry.check_defaults(**defaults)
     from botocore.exceptions import ParamValidationError
 
     source = getattr(role, "__qualname__", repr(role))

@@ -329,6 +329,8 @@ class SessionRegistry:
             ...
             lambda_assume_role.errors.InvalidParameterError: DurationSeconds must be ...
         """
+        if not assume_role_kwargs:
+            return  # nothing to check: the parent (and boto3) stay unbuilt until the first call
         kwargs = dict(assume_role_kwargs)
         if not kwargs.get("RoleSessionName"):
             # The role source may give the session name; don't let a
