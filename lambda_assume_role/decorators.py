@@ -75,6 +75,7 @@ class PreparingRoleSource(Protocol):
 
     def prepare_for(self, registry: SessionRegistry, event: Any, context: Any) -> PreparedRole: ...
 
+
 _Resolve = Callable[[Any, Any], Any]
 
 INJECTED_NAMES = "__lambda_assume_role_injects__"
