@@ -57,6 +57,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import contextlib
+import dataclasses
 import glob
 import hashlib
 import importlib.metadata
@@ -72,8 +73,8 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import lambda_assume_role
 
@@ -182,7 +183,7 @@ class InterpreterNotFoundError(LayerBuildError):
     """A runtime the layer must be declared for has no interpreter here to compile for it."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Interpreter:
     """The CPython interpreter that compiles the layer's bytecode for one Lambda runtime.
 
@@ -198,7 +199,7 @@ class Interpreter:
     cache_tag: str
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class LayerReport:
     """What a layer build wrote.
 
@@ -322,12 +323,11 @@ def build_layer(
         True
     """
     target = Path(output)
-    declared, interpreters, notices = _plan_runtimes(runtimes, bytecode=bytecode)
+    plan = _plan_runtimes(runtimes, bytecode=bytecode)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lambda-assume-role-layer-") as scratch:
         staged = Path(scratch) / LAYER_ROOT
-        files, distributions = _stage(staged, slim=slim, interpreters=interpreters)
-        unzipped = 0
+        files, report = _stage(staged, slim=slim, plan=plan)
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
         )
@@ -335,11 +335,9 @@ def build_layer(
             with os.fdopen(fd, "wb") as raw:
                 with zipfile.ZipFile(raw, "w") as archive:
                     for relative in files:
-                        data = (staged / relative).read_bytes()
-                        unzipped += len(data)
                         archive.writestr(
                             _zip_info(f"{LAYER_ROOT}/{relative}"),
-                            data,
+                            (staged / relative).read_bytes(),
                             compress_type=zipfile.ZIP_DEFLATED,
                             compresslevel=_ZIP_COMPRESSLEVEL,
                         )
@@ -351,17 +349,7 @@ def build_layer(
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
-    return LayerReport(
-        path=target,
-        files=len(files),
-        zipped_bytes=target.stat().st_size,
-        unzipped_bytes=unzipped,
-        distributions=distributions,
-        slim=slim,
-        runtimes=declared,
-        bytecode=bytecode,
-        notices=notices,
-    )
+    return dataclasses.replace(report, path=target, zipped_bytes=target.stat().st_size)
 
 
 def build_layer_directory(
@@ -399,16 +387,14 @@ def build_layer_directory(
         True
     """
     target = Path(output_dir)
-    declared, interpreters, notices = _plan_runtimes(runtimes, bytecode=bytecode)
+    plan = _plan_runtimes(runtimes, bytecode=bytecode)
     target.mkdir(parents=True, exist_ok=True)
     mtime = time.mktime((*_ZIP_DATE_TIME, 0, 1, -1))
     staging = Path(tempfile.mkdtemp(prefix=f".{LAYER_ROOT}.", suffix=".tmp", dir=target))
     try:
-        files, distributions = _stage(staging, slim=slim, interpreters=interpreters)
-        unzipped = 0
+        files, report = _stage(staging, slim=slim, plan=plan)
         for relative in files:
             path = staging / relative
-            unzipped += path.stat().st_size
             os.chmod(path, 0o644)  # layer files are world-readable
             os.utime(path, (mtime, mtime))
         # mkdtemp makes the folder private; the layer's python/ must be readable like its files.
@@ -417,17 +403,7 @@ def build_layer_directory(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return LayerReport(
-        path=target,
-        files=len(files),
-        zipped_bytes=None,
-        unzipped_bytes=unzipped,
-        distributions=distributions,
-        slim=slim,
-        runtimes=declared,
-        bytecode=bytecode,
-        notices=notices,
-    )
+    return dataclasses.replace(report, path=target)
 
 
 # --- runtimes and their interpreters ---------------------------------------------------------
@@ -527,10 +503,17 @@ def _probe(executable: Path, version: str) -> str | None:
     return None
 
 
-def _plan_runtimes(
-    runtimes: Sequence[str] | None, *, bytecode: bool
-) -> tuple[tuple[str, ...], tuple[Interpreter, ...], tuple[str, ...]]:
-    """The runtimes to declare, the interpreters to compile with, and notices of those left out."""
+class _Plan(NamedTuple):
+    """The runtimes to declare, the interpreters to compile with (none: sources only), and
+    notices of the supported runtimes left out."""
+
+    runtimes: tuple[str, ...]
+    interpreters: tuple[Interpreter, ...]
+    notices: tuple[str, ...]
+
+
+def _plan_runtimes(runtimes: Sequence[str] | None, *, bytecode: bool) -> _Plan:
+    """Check the runtimes asked for and find their interpreters, before anything is written."""
     asked = SUPPORTED_RUNTIMES if runtimes is None else tuple(runtimes)
     for runtime in asked:
         _runtime_version(runtime)
@@ -538,7 +521,7 @@ def _plan_runtimes(
     if not wanted:
         raise UnsupportedRuntimeError("no runtime given: name at least one, or leave them out")
     if not bytecode:
-        return wanted, (), ()
+        return _Plan(wanted, (), ())
     interpreters: list[Interpreter] = []
     missing: list[str] = []
     for runtime in wanted:
@@ -564,7 +547,7 @@ def _plan_runtimes(
         f"the layer is declared for {', '.join(declared)}"
         for runtime in missing
     )
-    return declared, tuple(interpreters), notices
+    return _Plan(declared, tuple(interpreters), notices)
 
 
 def _child_environment() -> dict[str, str]:
@@ -582,15 +565,18 @@ def _child_environment() -> dict[str, str]:
 # --- the layer's files -----------------------------------------------------------------------
 
 
-def _stage(
-    root: Path, *, slim: bool, interpreters: Sequence[Interpreter]
-) -> tuple[list[str], _Distributions]:
-    """Write the layer's ``python/`` tree into *root*; its files, relative and sorted.
+def _stage(root: Path, *, slim: bool, plan: _Plan) -> tuple[list[str], LayerReport]:
+    """Write the layer's ``python/`` tree into *root*.
 
     Sources and trimmed ``.dist-info`` folders are copied, our ``.dist-info`` is
     written, each interpreter compiles every ``.py``, and last our ``RECORD`` lists
     what was shipped of ours, bytecode included.
+
+    Returns:
+        The files, relative to *root* and sorted, and the report of the tree at *root*
+        (the callers set where the layer ends up, and the zip's size).
     """
+    interpreters = plan.interpreters
     entries, distributions = _collect_entries(slim=slim)
     root.mkdir(parents=True, exist_ok=True)
     for arcname, source in entries:
@@ -611,7 +597,18 @@ def _stage(
     files = sorted(
         path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()
     )
-    return files, distributions
+    report = LayerReport(
+        path=root,
+        files=len(files),
+        zipped_bytes=None,
+        unzipped_bytes=sum((root / relative).stat().st_size for relative in files),
+        distributions=distributions,
+        slim=slim,
+        runtimes=plan.runtimes,
+        bytecode=bool(interpreters),
+        notices=plan.notices,
+    )
+    return files, report
 
 
 def _compile(root: Path, sources: Sequence[str], interpreter: Interpreter) -> None:
