@@ -140,7 +140,6 @@ _KEPT_DIST_INFO_FILES = frozenset({"METADATA", "top_level.txt"})
 _LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
-_RUNTIME_NAME = re.compile(r"python(3)\.(\d+)")
 _Entry = tuple[str, Path]
 _Distributions = tuple[tuple[str, str], ...]
 
@@ -441,12 +440,11 @@ def find_interpreter(runtime: str) -> Interpreter | None:
 
 
 def _runtime_version(runtime: str) -> str:
-    match = _RUNTIME_NAME.fullmatch(runtime)
-    if match is None or runtime not in SUPPORTED_RUNTIMES:
+    if runtime not in SUPPORTED_RUNTIMES:
         raise UnsupportedRuntimeError(
             f"runtime {runtime!r} is not supported: choose from {', '.join(SUPPORTED_RUNTIMES)}"
         )
-    return f"{match.group(1)}.{match.group(2)}"
+    return runtime.removeprefix("python")
 
 
 def _candidates(version: str) -> Iterator[Path]:
