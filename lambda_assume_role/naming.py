@@ -32,13 +32,16 @@ __all__ = [
     "tenant_session_name",
 ]
 
-ROLE_SESSION_NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+# The characters STS allows in a session name (ASCII \w): the one spelling of them.
+_CHARACTER_CLASS = r"[\w+=,.@-]"
+
+ROLE_SESSION_NAME_PATTERN = re.compile(rf"{_CHARACTER_CLASS}{{2,64}}", re.ASCII)
 """What STS accepts as a ``RoleSessionName``; use with ``fullmatch``."""
 
-ROLE_SESSION_NAME_RULE = r"2-64 characters of [\w+=,.@-]"
+ROLE_SESSION_NAME_RULE = f"2-64 characters of {_CHARACTER_CLASS}"
 """`ROLE_SESSION_NAME_PATTERN` in words, for error messages."""
 
-SESSION_NAME_CHARACTERS = re.compile(r"[\w+=,.@-]+", re.ASCII)
+SESSION_NAME_CHARACTERS = re.compile(rf"{_CHARACTER_CLASS}+", re.ASCII)
 """One or more characters a ``RoleSessionName`` may hold, any length; use with ``fullmatch``."""
 
 _MIN_LENGTH = 2
@@ -237,7 +240,7 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
         'tttttttttttttttttttttttttttttttttttttt+44091080.3893xmpl7fac4485'
     """
     if not isinstance(tenant_id, str) or not SESSION_NAME_CHARACTERS.fullmatch(tenant_id):
-        raise ValueError(r"tenant_id must be one or more characters of [\w+=,.@-]")
+        raise ValueError(f"tenant_id must be one or more characters of {_CHARACTER_CLASS}")
     if identifier is None:
         identifier = _default_identifier(_TENANT_IDENTIFIER_LENGTH)
     identifier = _NOT_ALPHANUMERIC.sub("_", identifier)[:_TENANT_IDENTIFIER_LENGTH] or "_"
