@@ -419,6 +419,11 @@ class TenantRole:
         # tenant; session options (a cache, refresh windows) are keyed by identity: kept.
         request, options = split_session_options(assume_role_kwargs)
         self._kwargs = {**copy.deepcopy(request), **options}
+        # AssumeRole values that are containers (PolicyArns, ProvidedContexts, ...): each
+        # call gets its own copy, so a caller's change never reaches another call's request.
+        self._containers = tuple(
+            name for name, value in request.items() if isinstance(value, (list, dict))
+        )
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # registry -> tenant id -> its prepared role (the decorators' warm path).
@@ -607,6 +612,8 @@ class TenantRole:
             params["Tags"] = [dict(tag) for tag in tags]
         if self._transitive is not None:
             params["TransitiveTagKeys"] = list(self._transitive)
+        for name in self._containers:
+            params[name] = copy.deepcopy(params[name])
         return params
 
     def __repr__(self) -> str:

@@ -223,6 +223,16 @@ def test_each_call_returns_new_containers_so_a_caller_cannot_poison_the_memo() -
     assert again["SourceIdentity"] == "acme"
 
 
+def test_a_caller_changing_a_returned_policy_arns_list_changes_no_other_tenants_request() -> None:
+    read_only = {"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    tenant_role = role(PolicyArns=[dict(read_only)])
+    first = tenant_role.parameters("acme")
+    first["PolicyArns"][0]["arn"] = "arn:aws:iam::aws:policy/PowerUserAccess"
+    first["PolicyArns"].append({"arn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    assert tenant_role.parameters("acme")["PolicyArns"] == [read_only]
+    assert tenant_role.parameters("globex")["PolicyArns"] == [read_only]
+
+
 def test_the_template_is_copied_at_construction() -> None:
     policy = json.loads(json.dumps(POLICY))
     tags = {"TenantId": "{tenant}"}
