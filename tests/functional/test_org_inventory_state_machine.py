@@ -30,14 +30,13 @@ import requests
 
 from emulators.lambda_invoke import Handler, InvokeServer
 from emulators.moto_server import MotoServer
-from tests.support.accounts import member_client
+from tests.support.accounts import MEMBER_ROLE, member_client
 from tests.support.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
 STATE_MACHINE = "OrgInventoryStateMachine"
 REGIONS = ["us-east-1", "eu-west-1"]
-MEMBER_ROLE = "OrganizationAccountAccessRole"
 RESULTS_BUCKET = "org-inventory-results"
 FULL_BLOCK = {
     "BlockPublicAcls": True,
@@ -96,8 +95,8 @@ class Organization:
         return {(account, region) for account in self.members for region in REGIONS}
 
 
-def member_s3(sts: Any, account_id: str) -> Any:
-    return member_client("s3", account_id, MEMBER_ROLE)
+def member_s3(account_id: str) -> Any:
+    return member_client("s3", account_id)
 
 
 def make_bucket(s3: Any, region: str, name: str, block: Mapping[str, bool] | None) -> None:
@@ -123,8 +122,7 @@ def build_organization(members: int) -> Organization:
         ]
         accounts.append(status["AccountId"])
     first, second, third = accounts[:3]
-    sts = boto3.client("sts")
-    s3_first, s3_second, s3_third = (member_s3(sts, account) for account in (first, second, third))
+    s3_first, s3_second, s3_third = (member_s3(account) for account in (first, second, third))
     findings: dict[tuple[str, str], list[str]] = {
         (account, region): [] for account in accounts for region in REGIONS
     }
