@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from emulators.fault_proxy import FaultProxy
+from emulators.lambda_invoke import InvocationContext
 from emulators.moto_server import RequestLog
 from lambda_assume_role import AssumeRoleError, InvalidParameterError, RefreshWindows
 from lambda_assume_role import deadline as invocation
@@ -432,16 +433,6 @@ def test_work_still_running_at_the_stop_line_is_given_up_and_never_yielded(
     assert_exactly_once(outcomes, run, [("111111111111", r) for r in TEN_REGIONS[:5]])
 
 
-class FakeLambdaContext:
-    """A Lambda context whose invocation ends ``seconds`` after it is made."""
-
-    def __init__(self, seconds: float) -> None:
-        self._end = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._end - time.monotonic()) * 1000))
-
-
 @pytest.mark.parametrize("given", ["context=", "a decorated handler's invocation"])
 def test_a_lambda_context_drives_the_deadline_and_workers_see_it_bound(
     parent: boto3.Session, given: str
@@ -452,7 +443,7 @@ def test_a_lambda_context_drives_the_deadline_and_workers_see_it_bound(
         seen.append(invocation.remaining_seconds())
         time.sleep(0.2)
 
-    context = FakeLambdaContext(2.0)
+    context = InvocationContext("fan-out", timeout=2.0)
     options: dict[str, Any] = {"context": context} if given == "context=" else {}
     with invocation.invocation(None if given == "context=" else context):
         run, outcomes, elapsed = run_short(parent, work, accounts(4), max_workers=4, **options)
