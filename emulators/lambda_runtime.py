@@ -41,6 +41,7 @@ from emulators.runtime_api import (
     start_runtime,
     stop_runtime,
 )
+from lambda_assume_role_tools.layer import RUNTIME_PROVIDED_MODULES
 
 __all__ = [
     "ACCOUNT_ID",
@@ -50,17 +51,6 @@ __all__ = [
     "LambdaFunction",
     "link_modules",
 ]
-
-RUNTIME_PROVIDED_MODULES = (
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "dateutil",
-    "urllib3",
-    "six",
-    "jmespath",
-)
-"""What the Lambda Python runtime ships besides the standard library, by import name."""
 
 LAMBDA_RUNTIME_MODULES = (
     *RUNTIME_PROVIDED_MODULES,

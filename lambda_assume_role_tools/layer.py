@@ -72,15 +72,18 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import NamedTuple
 
 import lambda_assume_role
 
 __all__ = [
     "LAYER_ROOT",
+    "RUNTIME_PROVIDED",
     "RUNTIME_PROVIDED_DISTRIBUTIONS",
+    "RUNTIME_PROVIDED_MODULES",
     "SUPPORTED_RUNTIMES",
     "Interpreter",
     "InterpreterNotFoundError",
@@ -95,10 +98,26 @@ __all__ = [
 LAYER_ROOT = "python"
 """The folder every layer entry lives under (``/opt/python`` in Lambda)."""
 
-RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
-    {"boto3", "botocore", "s3transfer", "python-dateutil", "urllib3", "six", "jmespath"}
+RUNTIME_PROVIDED: Mapping[str, str] = MappingProxyType(
+    {
+        "boto3": "boto3",
+        "botocore": "botocore",
+        "s3transfer": "s3transfer",
+        "python-dateutil": "dateutil",
+        "urllib3": "urllib3",
+        "six": "six",
+        "jmespath": "jmespath",
+    }
 )
-"""Distributions (normalised names) the Lambda Python runtime already ships."""
+"""What the Lambda Python runtime ships besides the standard library: the one list of it,
+as distribution (normalised name) -> top-level import name. The layer leaves these out;
+the Lambda emulator (``emulators.lambda_runtime``) puts exactly these on a function's path."""
+
+RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(RUNTIME_PROVIDED)
+"""The distributions of `RUNTIME_PROVIDED`."""
+
+RUNTIME_PROVIDED_MODULES = tuple(RUNTIME_PROVIDED.values())
+"""The top-level import names of `RUNTIME_PROVIDED`."""
 
 SUPPORTED_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 """The Lambda runtimes the layer can be built for: the one list of them.
@@ -115,11 +134,6 @@ Off Lambda the library itself runs on Python 3.10+ (``requires-python``).
 
 LAYER_PATH_IN_LAMBDA = "/opt/python"
 """Where ``python/`` lands in Lambda: the file name recorded in the bytecode (for tracebacks)."""
-
-# Top-level import names of the distributions above: never copied into the layer.
-_RUNTIME_PROVIDED_TOP_LEVEL = frozenset(
-    {"boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six", "jmespath"}
-)
 
 _ROOT_DISTRIBUTION = "aws-lambda-powertools"
 _OUR_DISTRIBUTION = "lambda-assume-role"
@@ -775,7 +789,7 @@ def _keep_distribution_file(parts: tuple[str, ...]) -> bool:
             (len(parts) > 2 and parts[1] == "licenses")
             or filename.upper().startswith(_LICENSE_PREFIXES)
         )
-    if top.endswith(".data") or top.removesuffix(".py") in _RUNTIME_PROVIDED_TOP_LEVEL:
+    if top.endswith(".data") or top.removesuffix(".py") in RUNTIME_PROVIDED_MODULES:
         return False
     if any(part in _SKIPPED_DIRS for part in parts[:-1]):
         return False
