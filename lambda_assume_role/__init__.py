@@ -15,30 +15,40 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lambda_assume_role.arns import get_assumed_role_session_arn, get_role_arn
-    from lambda_assume_role.assume import AssumedRoleSession, assume_role, patch_boto3
-    from lambda_assume_role.cache import InsecureCacheError, JSONFileCache
-    from lambda_assume_role.decorators import inject_client, inject_session
-    from lambda_assume_role.errors import (
-        AssumeRoleConnectionError,
-        AssumeRoleError,
-        AssumeRoleTimeoutError,
-        InvalidParameterError,
+    from lambda_assume_role.arns import get_assumed_role_session_arn as get_assumed_role_session_arn
+    from lambda_assume_role.arns import get_role_arn as get_role_arn
+    from lambda_assume_role.assume import AssumedRoleSession as AssumedRoleSession
+    from lambda_assume_role.assume import assume_role as assume_role
+    from lambda_assume_role.assume import patch_boto3 as patch_boto3
+    from lambda_assume_role.cache import InsecureCacheError as InsecureCacheError
+    from lambda_assume_role.cache import JSONFileCache as JSONFileCache
+    from lambda_assume_role.decorators import inject_client as inject_client
+    from lambda_assume_role.decorators import inject_session as inject_session
+    from lambda_assume_role.errors import AssumeRoleConnectionError as AssumeRoleConnectionError
+    from lambda_assume_role.errors import AssumeRoleError as AssumeRoleError
+    from lambda_assume_role.errors import AssumeRoleTimeoutError as AssumeRoleTimeoutError
+    from lambda_assume_role.errors import InvalidParameterError as InvalidParameterError
+    from lambda_assume_role.fanout import FanOutRun as FanOutRun
+    from lambda_assume_role.fanout import FanOutSummary as FanOutSummary
+    from lambda_assume_role.fanout import fan_out as fan_out
+    from lambda_assume_role.naming import (
+        generate_lambda_session_name as generate_lambda_session_name,
     )
-    from lambda_assume_role.fanout import FanOutRun, FanOutSummary, fan_out
-    from lambda_assume_role.naming import generate_lambda_session_name
-    from lambda_assume_role.organizations import organization_accounts
-    from lambda_assume_role.parameters import AUTOMATIC_ROLE_SESSION_NAME
-    from lambda_assume_role.policy import RefreshWindows
-    from lambda_assume_role.registry import ClientOptions, PreparedRole, SessionRegistry
-    from lambda_assume_role.targets import Outcome, Target
-    from lambda_assume_role.telemetry import instrument
-    from lambda_assume_role.tenancy import (
-        TenantError,
-        TenantRole,
-        authorizer_claim,
-        context_tenant_id,
+    from lambda_assume_role.organizations import organization_accounts as organization_accounts
+    from lambda_assume_role.parameters import (
+        AUTOMATIC_ROLE_SESSION_NAME as AUTOMATIC_ROLE_SESSION_NAME,
     )
+    from lambda_assume_role.refresh_policy import RefreshWindows as RefreshWindows
+    from lambda_assume_role.registry import ClientOptions as ClientOptions
+    from lambda_assume_role.registry import SessionRegistry as SessionRegistry
+    from lambda_assume_role.role import PreparedRole as PreparedRole
+    from lambda_assume_role.targets import Outcome as Outcome
+    from lambda_assume_role.targets import Target as Target
+    from lambda_assume_role.telemetry import instrument as instrument
+    from lambda_assume_role.tenancy import TenantError as TenantError
+    from lambda_assume_role.tenancy import TenantRole as TenantRole
+    from lambda_assume_role.tenancy import authorizer_claim as authorizer_claim
+    from lambda_assume_role.tenancy import context_tenant_id as context_tenant_id
 
 __version__ = "0.1.0"
 
@@ -46,39 +56,10 @@ __version__ = "0.1.0"
 # copy_config_to_registered_loggers() finds it at module scope.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = [
-    "AUTOMATIC_ROLE_SESSION_NAME",
-    "AssumeRoleConnectionError",
-    "AssumeRoleError",
-    "AssumeRoleTimeoutError",
-    "AssumedRoleSession",
-    "ClientOptions",
-    "FanOutRun",
-    "FanOutSummary",
-    "InsecureCacheError",
-    "InvalidParameterError",
-    "JSONFileCache",
-    "Outcome",
-    "PreparedRole",
-    "RefreshWindows",
-    "SessionRegistry",
-    "Target",
-    "TenantError",
-    "TenantRole",
-    "assume_role",
-    "authorizer_claim",
-    "context_tenant_id",
-    "fan_out",
-    "generate_lambda_session_name",
-    "get_assumed_role_session_arn",
-    "get_role_arn",
-    "inject_client",
-    "inject_session",
-    "instrument",
-    "organization_accounts",
-    "patch_boto3",
-]
-
+# The public surface, in one list: each name and the module it lives in. `__all__`
+# derives from it; the TYPE_CHECKING imports above repeat it for type checkers,
+# and tests/unit/core/test_public_surface.py checks that the two agree and that
+# every name resolves.
 _SOURCES = {
     "AUTOMATIC_ROLE_SESSION_NAME": "parameters",
     "AssumeRoleConnectionError": "errors",
@@ -92,8 +73,8 @@ _SOURCES = {
     "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
     "Outcome": "targets",
-    "PreparedRole": "registry",
-    "RefreshWindows": "policy",
+    "PreparedRole": "role",
+    "RefreshWindows": "refresh_policy",
     "SessionRegistry": "registry",
     "Target": "targets",
     "TenantError": "tenancy",
@@ -111,6 +92,8 @@ _SOURCES = {
     "organization_accounts": "organizations",
     "patch_boto3": "assume",
 }
+
+__all__ = list(_SOURCES)
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import os
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -28,37 +27,20 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
-from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.fetcher import AssumeRoleFetcher, sts_client_for
 from lambda_assume_role.parameters import (
     ASSUME_ROLE_KEYWORDS,
     SESSION_OPTIONS,
     AssumeRoleParameters,
-    check_session_options,
-    prepare_parameters,
 )
-from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
 from lambda_assume_role.redact import protect_botocore_logs
 from lambda_assume_role.refresh import AssumeRoleCredentials
+from lambda_assume_role.refresh_policy import DEFAULT_WINDOWS, RefreshWindows
+from lambda_assume_role.role import PreparedRole, prepare_role
 from lambda_assume_role.shared import new_botocore_session
 from lambda_assume_role.snapstart import register_restore_hook
 
 __all__ = ["AssumedRoleSession", "assume_role", "patch_boto3"]
-
-# botocore credential methods (`Credentials.method`) that are themselves role
-# credentials: assuming a role from them is role chaining, which STS caps at
-# one hour. Instance profiles (iam-role), ECS/EKS container roles
-# (container-role) and IAM Identity Center (sso) hand out role credentials too.
-ROLE_CREDENTIAL_METHODS = frozenset(
-    {
-        "assume-role",
-        "assume-role-with-web-identity",
-        "iam-role",
-        "container-role",
-        "sso",
-    }
-)
-
 
 class AssumedRoleSession(boto3.Session):
     """A `boto3.Session` whose credentials come from assuming a role.
@@ -217,19 +199,19 @@ def assume_role(
     # tables in `lambda_assume_role.parameters` (kept for type checkers and
     # IDEs); a test checks they agree. Everything below derives from the tables.
     given = locals()
-    arguments = {name: given[name] for name in ASSUME_ROLE_KEYWORDS}
-    check_session_options({name: given[name] for name in SESSION_OPTIONS})
-    if not isinstance(session, boto3.Session):
-        raise InvalidParameterError(
-            f"session must be a boto3.Session (the parent); got {type(session).__name__}"
-        )
-    parent_credentials = session.get_credentials()
-    if not parent_credentials:
-        raise botocore.exceptions.NoCredentialsError()
-    chained = is_role_chaining(session, parent_credentials)
-    params = prepare_parameters(RoleArn, arguments, validate=validate, chained=chained)
+    keywords = {name: given[name] for name in (*ASSUME_ROLE_KEYWORDS, *SESSION_OPTIONS)}
+    prepared = prepare_role(session, RoleArn, keywords, require_credentials=True)
+    return session_for_role(session, prepared)
+
+
+def session_for_role(session: boto3.Session, prepared: PreparedRole) -> AssumedRoleSession:
+    """Build the session for a prepared role (`lambda_assume_role.role.prepare_role`)."""
     return session_for_parameters(
-        session, params, region_name=region_name, cache=cache, refresh_windows=refresh_windows
+        session,
+        prepared.params,
+        region_name=prepared.region_name,
+        cache=prepared.cache,
+        refresh_windows=prepared.refresh_windows,
     )
 
 
@@ -287,29 +269,6 @@ def session_for_parameters(
     return AssumedRoleSession(
         botocore_session=child, region_name=region, parent=session, credentials=credentials
     )
-
-
-def is_role_chaining(parent: boto3.Session, credentials: Any) -> bool:
-    """Whether assuming a role from ``parent`` is role chaining (capped at one hour by STS).
-
-    True when the parent is itself an assumed-role session (ours or
-    aws-assume-role-lib's), when its credentials come from any botocore
-    provider of role credentials (`ROLE_CREDENTIAL_METHODS`: assume-role, web
-    identity, instance profile, container role, IAM Identity Center), or when
-    the code runs in Lambda on the execution role's credentials (environment
-    credentials with a session token). Never makes a network call.
-    """
-    if hasattr(parent, "assume_role_parent_session"):
-        return True
-    method = getattr(credentials, "method", None)
-    if method in ROLE_CREDENTIAL_METHODS:
-        return True
-    return method == "env" and on_lambda_execution_role()
-
-
-def on_lambda_execution_role() -> bool:
-    """Whether the environment holds a Lambda execution role's credentials."""
-    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get("AWS_SESSION_TOKEN"))
 
 
 def patch_boto3() -> None:

@@ -41,7 +41,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -285,7 +284,9 @@ def _prewarm(build: Callable[[], Any]) -> None:
     Lambda nothing is built, so importing a handler module stays cheap, and a
     failure here is left for the first invocation to report.
     """
-    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    from lambda_assume_role import environment
+
+    if not environment.in_lambda():
         return
     try:
         build()
@@ -339,7 +340,7 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
             f"argument {name!r} from another inject_session/inject_client: give each one "
             "its own name="
         )
-    from lambda_assume_role.deadline import bind, unbind
+    from lambda_assume_role.invocation import bind, unbind
 
     wrapper: Callable[..., Any]
     if inspect.iscoroutinefunction(handler):

@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError, CredentialRetrievalError, ParamVali
 
 __all__ = [
     "INVALID_RESPONSE",
-    "THROTTLING_CODES",
     "AssumeRoleConnectionError",
     "AssumeRoleError",
     "AssumeRoleTimeoutError",
@@ -130,30 +129,6 @@ _PERCENTAGE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 
 INVALID_RESPONSE = "InvalidAssumeRoleResponse"
 """The `AssumeRoleError.error_code` of an answer that could not be used."""
-
-THROTTLING_CODES = frozenset(
-    {
-        "BandwidthLimitExceeded",
-        "EC2ThrottledException",
-        "LimitExceededException",
-        "PriorRequestNotComplete",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "TransactionInProgressException",
-    }
-)
-"""Error codes that mean "throttled": botocore's own list (its standard retry mode's).
-
-tests/unit/test_throttling_codes.py keeps it in step with the installed botocore.
-"""
-
 
 def _rebuild_assume_role_error(
     role_arn: str,

@@ -92,13 +92,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from lambda_assume_role import deadline as invocation
 from lambda_assume_role.arns import get_role_arn
 from lambda_assume_role.errors import (
-    THROTTLING_CODES,
     AssumeRoleError,
     AssumeRoleTimeoutError,
     InvalidParameterError,
 )
 from lambda_assume_role.parameters import check_region_name
-from lambda_assume_role.policy import DEFAULT_WINDOWS
+from lambda_assume_role.refresh_policy import DEFAULT_WINDOWS
+from lambda_assume_role.retry import RETRYABLE_CODES
 from lambda_assume_role.targets import Outcome, Phase, Target
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ StopReason = Literal["done", "deadline", "closed", "error"]
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 # STS error codes worth another AssumeRole attempt: throttling and its own faults.
-_RETRYABLE_CODES = THROTTLING_CODES | {"InternalFailure", "InternalError", "ServiceUnavailable"}
+_RETRYABLE_CODES = RETRYABLE_CODES
 _RETRIES = 6  # beyond botocore's own attempts
 _BACKOFF_BASE = 0.2  # seconds; full jitter: uniform(0, min(cap, base * 2**n))
 _BACKOFF_CAP = 5.0

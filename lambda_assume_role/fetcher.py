@@ -22,7 +22,6 @@ import copy
 import datetime
 import getpass
 import logging
-import os
 import threading
 import time
 import weakref
@@ -36,14 +35,21 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from lambda_assume_role import deadline, telemetry
+from lambda_assume_role import environment, invocation, telemetry
 from lambda_assume_role.errors import (
     INVALID_RESPONSE,
     AssumeRoleConnectionError,
     AssumeRoleError,
     AssumeRoleTimeoutError,
 )
-from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
+from lambda_assume_role.naming import lambda_session_name
+from lambda_assume_role.refresh_policy import (
+    DEFAULT_WINDOWS,
+    RefreshWindows,
+    parse_expiry,
+    utc_now,
+)
+from lambda_assume_role.retry import describe_error
 
 if TYPE_CHECKING:
     import boto3
@@ -55,9 +61,6 @@ __all__ = [
     "CallPlan",
     "call_plan",
     "forget_cached_before_now",
-    "forget_lambda_session_name",
-    "lambda_session_name",
-    "parse_expiry",
     "sts_client_for",
 ]
 
@@ -67,50 +70,6 @@ _clients_lock = threading.Lock()
 _sts_clients: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, CallPlan], Any]] = (
     weakref.WeakKeyDictionary()
 )
-
-_name_lock = threading.Lock()
-_lambda_name: str | None = None
-
-
-def parse_expiry(value: datetime.datetime | str) -> datetime.datetime:
-    """An aware expiry time; one without a timezone is taken as UTC (STS's own zone).
-
-    Raises:
-        ValueError: ``value`` is neither a datetime nor text holding a date.
-    """
-    if not isinstance(value, (str, datetime.datetime)):
-        raise ValueError(f"an expiry must be a datetime or text; got {type(value).__name__}")
-    if isinstance(value, str):
-        # dateutil, not fromisoformat: botocore's own cache writes "...UTC".
-        from dateutil.parser import parse
-
-        value = parse(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value
-
-
-def lambda_session_name() -> str:
-    """This execution environment's default session name, computed on first use.
-
-    Computed lazily (never at import) so that under SnapStart it is computed
-    after restore, per environment; `forget_lambda_session_name` drops it.
-    """
-    global _lambda_name  # noqa: PLW0603
-    with _name_lock:
-        if _lambda_name is None:
-            from lambda_assume_role.naming import generate_lambda_session_name
-
-            _lambda_name = generate_lambda_session_name()
-        return _lambda_name
-
-
-def forget_lambda_session_name() -> None:
-    """Drop the cached session name (after a SnapStart restore)."""
-    global _lambda_name  # noqa: PLW0603
-    with _name_lock:
-        _lambda_name = None
-
 
 class CallPlan(NamedTuple):
     """How long one AssumeRole call may wait: botocore's own timeouts and attempts."""
@@ -267,7 +226,7 @@ class AssumeRoleFetcher:
         explicit = self._params.role_session_name
         if explicit:
             return explicit
-        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        if environment.in_lambda():
             return lambda_session_name()
         if self._generated_name is None:
             self._generated_name = f"botocore-session-{int(time.time())}"
@@ -302,7 +261,7 @@ class AssumeRoleFetcher:
         if "SerialNumber" in kwargs and "TokenCode" not in kwargs:
             prompt = self._mfa_prompter or getpass.getpass
             kwargs["TokenCode"] = prompt(f"Enter MFA code for {kwargs['SerialNumber']}: ")
-        remaining = deadline.remaining_seconds()
+        remaining = invocation.remaining_seconds()
         try:
             plan = call_plan(self._windows, advisory=advisory, remaining=remaining)
         except ValueError as error:
@@ -429,7 +388,7 @@ class AssumeRoleFetcher:
             logger.warning("Ignoring a cache entry for %s: %s", role_arn, problem)
             return None
         expiration = parse_expiry(entry["Credentials"]["Expiration"])
-        remaining = (expiration - _utc_now()).total_seconds()
+        remaining = (expiration - utc_now()).total_seconds()
         if remaining < self._cache_min_remaining:
             return None
         logger.debug("Credentials for %s came from the cache", role_arn)
@@ -440,7 +399,7 @@ class AssumeRoleFetcher:
         assert self._cache is not None
         entry = copy.deepcopy(response)
         entry.pop("ResponseMetadata", None)
-        entry[_ENTRY_META] = {"FetchedAt": _utc_now().isoformat()}
+        entry[_ENTRY_META] = {"FetchedAt": utc_now().isoformat()}
         try:
             self._cache[key] = entry
         except Exception as error:
@@ -465,11 +424,7 @@ def forget_cached_before_now() -> None:
     not served either from then on: nothing shows they were fetched after.
     """
     global _restored_at  # noqa: PLW0603
-    _restored_at = _utc_now()
-
-
-def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    _restored_at = utc_now()
 
 
 def _entry_problem(entry: Any) -> str | None:
@@ -501,6 +456,4 @@ def _entry_problem(entry: Any) -> str | None:
 def _describe(error: Exception) -> str:
     # OSError and our cache's errors name a path and a rule; anything else from
     # a user's dict-like is named by its type only, in case it echoes a value.
-    if isinstance(error, (OSError, ValueError, KeyError)):
-        return f"{type(error).__name__}: {error}"
-    return type(error).__name__
+    return describe_error(error, quote=isinstance(error, (OSError, ValueError, KeyError)))

@@ -17,17 +17,21 @@ environment restored from it.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import os
 import re
 import string
+import threading
+
+from lambda_assume_role import environment
+from lambda_assume_role.refresh_policy import utc_now
 
 __all__ = [
     "ROLE_SESSION_NAME_PATTERN",
     "ROLE_SESSION_NAME_RULE",
     "SESSION_NAME_CHARACTERS",
+    "forget_lambda_session_name",
     "generate_lambda_session_name",
+    "lambda_session_name",
     "sanitize_session_name",
     "tenant_session_name",
 ]
@@ -55,9 +59,6 @@ _MIN_TIMESTAMP_LENGTH = 14
 # The characters aws-assume-role-lib replaces (note: "+" is replaced too, although
 # STS allows it, so that names stay identical to the ones it generates).
 _INVALID_RUN = re.compile(r"[^a-zA-Z0-9_=,.@-]+")
-# The execution environment id at the end of the log stream name
-# (YYYY/MM/DD/[<version>]<32 hex digits>). Unicode \w, as aws-assume-role-lib.
-_STREAM_ID = re.compile(r"\w+$")
 _RANDOM_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -101,14 +102,11 @@ def _default_identifier(max_length: int) -> str:
     SnapStart (where the log stream name is absent) it is always random, because
     many environments restored in the same second would share a timestamp.
     """
-    log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-    match = _STREAM_ID.search(log_stream_name)
-    if match:
-        return match.group()[:max_length]
-    snap_start = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
-    if max_length >= _MIN_TIMESTAMP_LENGTH and not snap_start:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        return now.strftime("%Y%m%d%H%M%S%f")[:max_length]
+    environment_id = environment.environment_id()
+    if environment_id:
+        return environment_id[:max_length]
+    if max_length >= _MIN_TIMESTAMP_LENGTH and not environment.snap_start():
+        return utc_now().strftime("%Y%m%d%H%M%S%f")[:max_length]
     return _random_identifier(max_length)
 
 
@@ -165,7 +163,7 @@ def generate_lambda_session_name(
         'orders.abc'
     """
     if not function_name:
-        function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        function_name = environment.function_name() or ""
         if not function_name:
             raise ValueError(
                 "function_name was not given and AWS_LAMBDA_FUNCTION_NAME is not set; "
@@ -174,7 +172,7 @@ def generate_lambda_session_name(
     name_component = str(function_name)
 
     if not function_version:
-        function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "")
+        function_version = environment.function_version() or ""
     if function_version and function_version != "$LATEST":
         version_component = "." + str(function_version)
     else:
@@ -250,3 +248,27 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
         digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:_TENANT_DIGEST_LENGTH]
         tenant_part = f"{tenant_id[: room - 1 - _TENANT_DIGEST_LENGTH]}+{digest}"
     return f"{tenant_part}.{identifier}"
+
+
+_name_lock = threading.Lock()
+_lambda_name: str | None = None
+
+
+def lambda_session_name() -> str:
+    """This execution environment's default session name, computed on first use.
+
+    Computed lazily (never at import) so that under SnapStart it is computed
+    after restore, per environment; `forget_lambda_session_name` drops it.
+    """
+    global _lambda_name  # noqa: PLW0603
+    with _name_lock:
+        if _lambda_name is None:
+            _lambda_name = generate_lambda_session_name()
+        return _lambda_name
+
+
+def forget_lambda_session_name() -> None:
+    """Drop the cached session name (after a SnapStart restore)."""
+    global _lambda_name  # noqa: PLW0603
+    with _name_lock:
+        _lambda_name = None

@@ -252,7 +252,7 @@ def _check_cache(name: str, value: Any) -> None:
 
 
 def _check_windows(name: str, value: Any) -> None:
-    from lambda_assume_role.refresh import RefreshWindows
+    from lambda_assume_role.refresh_policy import RefreshWindows
 
     if value is not None and not isinstance(value, RefreshWindows):
         raise InvalidParameterError(f"{name} must be a RefreshWindows; got {type(value).__name__}")

@@ -54,20 +54,19 @@ from typing import Any, NamedTuple
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
 from lambda_assume_role import telemetry
-from lambda_assume_role.fetcher import parse_expiry
-from lambda_assume_role.policy import DEFAULT_WINDOWS, RefreshWindows
+from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError
+from lambda_assume_role.refresh_policy import (
+    DEFAULT_WINDOWS,
+    Clock,
+    RefreshWindows,
+    parse_expiry,
+    utc_now,
+)
 from lambda_assume_role.telemetry import Phase
 
 __all__ = ["AssumeRoleCredentials", "RefreshWindows"]
 
 logger = logging.getLogger("lambda_assume_role")
-
-_Clock = Callable[[], datetime.datetime]
-
-
-def _local_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
 
 # botocore < 1.37 has no account_id field (Lambda runtimes ship older botocore).
 _HAS_ACCOUNT_ID = "account_id" in ReadOnlyCredentials._fields
@@ -106,7 +105,7 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
     # State created and owned by botocore's RefreshableCredentials, which we
     # read and write (see the module docstring); declared for the type checker.
     _refresh_lock: threading.Lock
-    _time_fetcher: _Clock
+    _time_fetcher: Clock
     _expiry_time: datetime.datetime | None
     _frozen_credentials: ReadOnlyCredentials | None
     _access_key: str
@@ -120,7 +119,7 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         *,
         role_arn: str,
         windows: RefreshWindows = DEFAULT_WINDOWS,
-        time_fetcher: _Clock = _local_now,
+        time_fetcher: Clock = utc_now,
         rng: random.Random | None = None,
     ) -> None:
         super().__init__(
@@ -281,8 +280,6 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
 
     def _parse(self, metadata: Mapping[str, Any]) -> _Fresh:
         """Check fetched metadata whole; a bad answer is a failed attempt naming the role."""
-        from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError
-
         access_key, secret_key, token = (
             metadata.get(name) for name in ("access_key", "secret_key", "token")
         )

@@ -51,13 +51,13 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lambda_assume_role.role import PreparedRole, identity, prepare_role, value_key
+
 if TYPE_CHECKING:
     import boto3
     from botocore.config import Config
 
-    from lambda_assume_role import RefreshWindows
     from lambda_assume_role.assume import AssumedRoleSession
-    from lambda_assume_role.parameters import AssumeRoleParameters
 
 __all__ = [
     "ClientOptions",
@@ -71,51 +71,6 @@ __all__ = [
 # reaches this many entries per session kept (a hit saves a re-preparation, a
 # miss only costs one).
 _ALIASES_PER_SESSION = 4
-
-
-@dataclass(frozen=True, eq=False, slots=True)
-class PreparedRole:
-    """A role with its `assume_role` keywords, normalised, validated and keyed once.
-
-    Made by `SessionRegistry.prepare`; immutable. Two prepared roles with
-    equal keys resolve to the same session of a registry.
-
-    Attributes:
-        params: The normalised AssumeRole request
-            (`lambda_assume_role.parameters.AssumeRoleParameters`).
-        region_name: The session's region as it will be built: a region
-            name, None (follow the parent's region as it changes) or False
-            (leave it to botocore's own configuration). ``region_name=True``
-            is resolved here to the parent's region at preparation.
-        cache: The dict-like cache of AssumeRole responses, or None.
-        refresh_windows: The refresh policy's windows, or None for the defaults.
-        key: Equal only for the same AssumeRole request and session options.
-    """
-
-    params: AssumeRoleParameters
-    region_name: str | bool | None
-    cache: Any
-    refresh_windows: RefreshWindows | None
-    key: Hashable
-
-    @property
-    def role_arn(self) -> str:
-        """The role to assume."""
-        return self.params.role_arn
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PreparedRole) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        # Never the key: it spells out the whole request (a TokenCode included).
-        name = self.params.role_session_name or "<generated>"
-        return (
-            f"PreparedRole(role_arn={self.role_arn!r}, role_session_name={name!r}, "
-            f"region_name={self.region_name!r})"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +119,7 @@ class ClientOptions:
                 raise InvalidParameterError(
                     f"config must be a botocore.config.Config; got {type(self.config).__name__}"
                 )
-        key = (self.service_name, self.client_region, _identity(self.config))
+        key = (self.service_name, self.client_region, identity(self.config))
         object.__setattr__(self, "key", key)
 
 
@@ -339,32 +294,7 @@ class SessionRegistry:
         self._prepare(_PLACEHOLDER_ROLE_ARN, kwargs)
 
     def _prepare(self, role_arn: str, kwargs: Mapping[str, Any]) -> PreparedRole:
-        from lambda_assume_role.assume import is_role_chaining
-        from lambda_assume_role.parameters import (
-            check_session_options,
-            prepare_parameters,
-            split_session_options,
-        )
-
-        request, options = split_session_options(kwargs)
-        check_session_options(options)
-        validate = options.get("validate", True)
-        parent = self.parent
-        with self._parent_lock:
-            credentials = parent.get_credentials()
-        chained = bool(validate) and is_role_chaining(parent, credentials)
-        params = prepare_parameters(role_arn, request, validate=validate, chained=chained)
-        region = options.get("region_name")
-        if region is True:
-            # Pinned now; keyed on what it pins, so a parent whose region
-            # changes later gets a session in its new region.
-            region = parent.region_name or False
-        cache = options.get("cache")
-        windows = options.get("refresh_windows")
-        key = (params.key, region, _identity(cache), _value_key(windows))
-        return PreparedRole(
-            params=params, region_name=region, cache=cache, refresh_windows=windows, key=key
-        )
+        return prepare_role(self.parent, role_arn, kwargs, parent_lock=self._parent_lock)
 
     def _alias(self, role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
         """A cheap key for the exact arguments of a call, or None when they can't have one.
@@ -380,9 +310,9 @@ class SessionRegistry:
             for name in sorted(kwargs):
                 value = kwargs[name]
                 if name == "cache":
-                    parts.append((name, _identity(value)))
+                    parts.append((name, identity(value)))
                 elif name == "refresh_windows":
-                    parts.append((name, _value_key(value)))
+                    parts.append((name, value_key(value)))
                 else:
                     parts.append((name, _fingerprint(value)))
             if kwargs.get("region_name") is True:
@@ -513,17 +443,11 @@ class SessionRegistry:
         return self._build(prepared)
 
     def _build(self, prepared: PreparedRole) -> _Entry:
-        from lambda_assume_role.assume import session_for_parameters
+        from lambda_assume_role.assume import session_for_role
 
         # Outside the lock: this makes a botocore session and, for a parent's
         # first role, its STS client, and may resolve the parent's credentials.
-        session = session_for_parameters(
-            self.parent,
-            prepared.params,
-            region_name=prepared.region_name,
-            cache=prepared.cache,
-            refresh_windows=prepared.refresh_windows,
-        )
+        session = session_for_role(self.parent, prepared)
         built = _Entry(prepared, session)
         evicted: list[_Entry] = []
         with self._lock:
@@ -575,19 +499,6 @@ def _fingerprint(value: Any) -> Hashable:
     if kind is dict:
         return (kind, tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
     raise TypeError(f"no alias for {kind.__name__}")
-
-
-def _identity(value: object) -> int | None:
-    return None if value is None else id(value)
-
-
-def _value_key(value: object) -> Hashable:
-    """A key for an option compared by value (refresh windows): itself, or its repr."""
-    try:
-        hash(value)
-    except TypeError:
-        return (type(value), repr(value))
-    return (type(value), value)
 
 
 _registries_lock = threading.Lock()

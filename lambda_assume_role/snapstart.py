@@ -14,8 +14,9 @@ Lambda, so importing this package never imports it.
 
 from __future__ import annotations
 
-import os
 import threading
+
+from lambda_assume_role import environment
 
 __all__ = ["after_restore", "register_restore_hook"]
 
@@ -30,7 +31,8 @@ def after_restore() -> None:
     in ``/tmp`` is part of the snapshot too) fetched before now are never
     served again.
     """
-    from lambda_assume_role.fetcher import forget_cached_before_now, forget_lambda_session_name
+    from lambda_assume_role.fetcher import forget_cached_before_now
+    from lambda_assume_role.naming import forget_lambda_session_name
     from lambda_assume_role.refresh import AssumeRoleCredentials
 
     forget_lambda_session_name()
@@ -45,7 +47,7 @@ def register_restore_hook() -> bool:
         Whether the hook is registered.
     """
     global _registered  # noqa: PLW0603
-    if _registered or not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    if _registered or not environment.in_lambda():
         return _registered
     with _lock:
         if not _registered:

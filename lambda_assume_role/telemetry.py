@@ -351,14 +351,12 @@ def error_code(error: BaseException) -> str:
         >>> error_code(KeyError("x"))
         'KeyError'
     """
-    from lambda_assume_role.errors import (
-        AssumeRoleConnectionError,
-        AssumeRoleError,
-        AssumeRoleTimeoutError,
-    )
+    from lambda_assume_role.errors import AssumeRoleConnectionError, AssumeRoleTimeoutError
+    from lambda_assume_role.retry import error_code as aws_error_code
 
-    if isinstance(error, AssumeRoleError):
-        return error.error_code
+    code = aws_error_code(error)
+    if code is not None:
+        return code
     if isinstance(error, AssumeRoleTimeoutError):
         return "Timeout"
     if isinstance(error, AssumeRoleConnectionError):
@@ -367,6 +365,6 @@ def error_code(error: BaseException) -> str:
 
 
 def _throttling_codes() -> frozenset[str]:
-    from lambda_assume_role.errors import THROTTLING_CODES
+    from lambda_assume_role.retry import THROTTLING_CODES
 
     return THROTTLING_CODES

@@ -146,7 +146,7 @@ def test_automatic_session_name_is_generated(parent: boto3.Session) -> None:
 def test_lambda_default_session_name_identifies_the_environment(
     parent: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lambda_assume_role.fetcher import forget_lambda_session_name
+    from lambda_assume_role.naming import forget_lambda_session_name
 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orders")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")

@@ -8,7 +8,7 @@ import pytest
 
 from emulators.moto_server import RequestLog
 from lambda_assume_role import InvalidParameterError, assume_role
-from lambda_assume_role.assume import ROLE_CREDENTIAL_METHODS
+from lambda_assume_role.role import ROLE_CREDENTIAL_METHODS
 
 ROLE = "arn:aws:iam::111111111111:role/Chained"
 

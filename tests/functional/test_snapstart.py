@@ -10,7 +10,7 @@ from awslambdaric.lambda_runtime_hooks_runner import run_after_restore
 
 from emulators.moto_server import RequestLog
 from lambda_assume_role import assume_role, generate_lambda_session_name
-from lambda_assume_role.fetcher import forget_lambda_session_name
+from lambda_assume_role.naming import forget_lambda_session_name
 
 ROLE = "arn:aws:iam::111111111111:role/Snap"
 

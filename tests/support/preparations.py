@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import lambda_assume_role.parameters as parameters
+import lambda_assume_role.role as role
 
 
 def count_preparations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -22,5 +23,7 @@ def count_preparations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(role_arn)
         return original(role_arn, *args, **kwargs)
 
+    # The front door (`role.prepare_role`) holds its own reference to it.
     monkeypatch.setattr(parameters, "prepare_parameters", counting)
+    monkeypatch.setattr(role, "prepare_parameters", counting)
     return calls

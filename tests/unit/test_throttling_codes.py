@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_assume_role.errors import THROTTLING_CODES
+from lambda_assume_role.retry import THROTTLING_CODES
 
 
 def test_throttling_codes_are_botocores() -> None:

@@ -1,17 +1,62 @@
-"""The refresh policy's numbers: how early to refresh, how long to wait for STS, how to back off.
+"""The refresh policy: when credentials are due, how long to wait for STS, how to back off.
 
-A frozen dataclass, checked when it is made, so a bad value fails where it is
-written. `lambda_assume_role.refresh` applies the windows and the backoff;
-`lambda_assume_role.fetcher` applies the timeouts.
+`RefreshWindows` holds the numbers (a frozen dataclass, checked when it is made,
+so a bad value fails where it is written); `parse_expiry` reads an expiry time
+as STS, botocore's cache and the AWS CLI write it; `utc_now` is the one "now"
+of the package's wall-clock decisions. `lambda_assume_role.refresh` applies the
+windows and the backoff; `lambda_assume_role.fetcher` applies the timeouts.
+
+Only the standard library (and dateutil, botocore's own dependency, when text
+is parsed) is imported here.
 """
 
 from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_WINDOWS", "RefreshWindows"]
+from lambda_assume_role.retry import Backoff
+
+__all__ = ["DEFAULT_WINDOWS", "Clock", "RefreshWindows", "parse_expiry", "utc_now"]
+
+Clock = Callable[[], datetime.datetime]
+"""A wall clock returning aware datetimes, such as `utc_now` (injectable in tests)."""
+
+
+def utc_now() -> datetime.datetime:
+    """The current time, aware, in UTC.
+
+    Example:
+        >>> utc_now().tzinfo
+        datetime.timezone.utc
+    """
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def parse_expiry(value: datetime.datetime | str) -> datetime.datetime:
+    """An aware expiry time; one without a timezone is taken as UTC (STS's own zone).
+
+    Raises:
+        ValueError: ``value`` is neither a datetime nor text holding a date.
+
+    Example:
+        >>> parse_expiry("2026-12-07T10:00:00Z").isoformat()
+        '2026-12-07T10:00:00+00:00'
+        >>> parse_expiry(datetime.datetime(2026, 12, 7, 10)).isoformat()
+        '2026-12-07T10:00:00+00:00'
+    """
+    if not isinstance(value, (str, datetime.datetime)):
+        raise ValueError(f"an expiry must be a datetime or text; got {type(value).__name__}")
+    if isinstance(value, str):
+        # dateutil, not fromisoformat: botocore's own cache writes "...UTC".
+        from dateutil.parser import parse
+
+        value = parse(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
 
 
 @dataclass(frozen=True)
@@ -107,10 +152,14 @@ class RefreshWindows:
         """The time from which callers block until credentials are refreshed."""
         return expiry - datetime.timedelta(seconds=self.mandatory)
 
+    @property
+    def backoff(self) -> Backoff:
+        """The backoff between failed advisory refreshes (equal jitter)."""
+        return Backoff(self.backoff_initial, self.backoff_max, jitter=0.5)
+
     def retry_delay(self, failures: int, rng: random.Random) -> float:
         """Seconds to wait after ``failures`` consecutive failed advisory refreshes."""
-        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(failures - 1, 0))
-        return float(ceiling * (0.5 + 0.5 * rng.random()))
+        return self.backoff.delay(failures, rng)
 
 
 DEFAULT_WINDOWS = RefreshWindows()
