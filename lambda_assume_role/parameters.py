@@ -29,6 +29,7 @@ __all__ = [
     "AUTOMATIC_ROLE_SESSION_NAME",
     "AssumeRoleParameters",
     "InvalidParameterError",
+    "policy_text",
     "prepare_parameters",
 ]
 
@@ -140,15 +141,29 @@ def _normalise_policy_arns(value: Any) -> Any:
     return value
 
 
+def policy_text(policy: Mapping[str, Any]) -> str:
+    """The text STS receives for a session policy given as a dict: compact JSON.
+
+    The one spelling of it, so a Policy dict and the same Policy rendered by
+    `TenantRole` are one key everywhere.
+
+    Raises:
+        InvalidParameterError: The policy cannot be JSON (NaN, a set, a cycle...).
+
+    Example:
+        >>> policy_text({"Version": "2012-10-17", "Statement": []})
+        '{"Version":"2012-10-17","Statement":[]}'
+    """
+    try:
+        return json.dumps(policy, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise InvalidParameterError(
+            f"Policy must be JSON-serialisable: {type(error).__name__}"
+        ) from None
+
+
 def _normalise_policy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        try:
-            return json.dumps(value, separators=(",", ":"))
-        except (TypeError, ValueError, RecursionError) as error:
-            raise InvalidParameterError(
-                f"Policy must be JSON-serialisable: {type(error).__name__}"
-            ) from None
-    return value
+    return policy_text(value) if isinstance(value, Mapping) else value
 
 
 def _normalise_duration(value: Any) -> Any:
@@ -442,7 +457,7 @@ def _check_rules(request: Mapping[str, Any], *, chained: bool, from_source_ident
 
 def _check_model(role_arn: Any, request: Mapping[str, Any]) -> None:
     """Every rule of STS's AssumeRole input shape (types, min, max, pattern) plus the doc limits."""
-    from lambda_assume_role.contract import check
+    from lambda_assume_role.model import check
 
     params = {"RoleArn": role_arn, **request}
     params.setdefault("RoleSessionName", "ToBeGenerated")

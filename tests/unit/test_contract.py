@@ -1,4 +1,4 @@
-r"""contract.check: STS's whole AssumeRole model and the doc-only limits, before the network.
+r"""model.check: STS's whole AssumeRole model and the doc-only limits, before the network.
 
 The pattern translation is compared with the `regex` library (which supports
 Java-style ``\p{..}`` classes) as an oracle; `regex` is a dev dependency only.
@@ -6,7 +6,6 @@ Java-style ``\p{..}`` classes) as an oracle; `regex` is a dev dependency only.
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from typing import Any
 
@@ -18,13 +17,13 @@ from botocore.model import Shape, ShapeResolver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_assume_role.contract import (
+from lambda_assume_role.errors import InvalidParameterError
+from lambda_assume_role.model import (
     DOC_LIMITS,
     UnsupportedPatternError,
     check,
     compile_pattern,
 )
-from lambda_assume_role.errors import InvalidParameterError
 
 ROLE = "arn:aws:iam::123456789012:role/Reader"
 POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -509,6 +508,8 @@ def test_syntax_it_does_not_translate_is_refused(pattern: str) -> None:
 
 
 def test_translating_the_tag_pattern_is_cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counted work, not wall-clock time: a table over all 0x110000 code points
+    # (~0.2 s at cold start) shows as category look-ups or as pattern text.
     calls = 0
     category = unicodedata.category
 
@@ -518,15 +519,16 @@ def test_translating_the_tag_pattern_is_cheap(monkeypatch: pytest.MonkeyPatch) -
         return category(char)
 
     monkeypatch.setattr(unicodedata, "category", counting)
-    started = time.perf_counter()
     fresh = compile_pattern.__wrapped__(TAG_PATTERN)  # not the memoised one
     assert fresh.fullmatch("team")
     assert fresh.fullmatch("Größe")
-    elapsed = time.perf_counter() - started
-    # 128 ASCII look-ups for the ASCII fast path, then one per character of
-    # the non-ASCII value: no table over all 0x110000 code points.
+    # 128 ASCII look-ups for the ASCII fast path, then at most one per character
+    # of the non-ASCII value: no table over all code points.
     assert calls <= 128 + len("Größe")
-    assert elapsed < 0.05  # measured about 1 ms; a full table costs ~0.2 s
+    # The translations grow with the pattern, not with Unicode: \p{L} alone
+    # written as ranges would be ~650 ranges, some 9,000 characters.
+    assert fresh.paired is not None
+    assert len(fresh.plain) + len(fresh.paired) < 1000
 
 
 def test_a_pattern_is_translated_once() -> None:
