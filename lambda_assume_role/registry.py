@@ -178,11 +178,13 @@ class SessionRegistry:
     Example:
         >>> registry = SessionRegistry(maxsize=64)
         >>> reader = registry.prepare("arn:aws:iam::123456789012:role/Reader",
-        ...                           Tags={"team": "data"})  # doctest: +SKIP
-        >>> s3 = registry.client_for(reader, ClientOptions("s3"))  # doctest: +SKIP
+        ...                           Tags={"team": "data"})
+        >>> s3 = registry.client_for(reader, ClientOptions("s3"))
         >>> s3 is registry.client("arn:aws:iam::123456789012:role/Reader", "s3",
-        ...                       Tags={"team": "data"})  # doctest: +SKIP
+        ...                       Tags={"team": "data"})
         True
+        >>> len(registry)
+        1
     """
 
     def __init__(self, parent: boto3.Session | None = None, *, maxsize: int = 128) -> None:
@@ -244,9 +246,9 @@ class SessionRegistry:
             TypeError: A keyword `assume_role` does not take.
 
         Example:
-            >>> registry = SessionRegistry(boto3.Session())  # doctest: +SKIP
-            >>> registry.prepare("arn:aws:iam::123456789012:role/Reader",
-            ...                  DurationSeconds=900)  # doctest: +SKIP
+            >>> registry = SessionRegistry(parent)
+            >>> registry.prepare("arn:aws:iam::123456789012:role/Reader", DurationSeconds=900)
+            ...                                         # doctest: +ELLIPSIS
             PreparedRole(role_arn='arn:aws:iam::123456789012:role/Reader', ...)
         """
         alias = self._alias(RoleArn, assume_role_kwargs)
@@ -279,7 +281,7 @@ class SessionRegistry:
             TypeError: As for `prepare`.
 
         Example:
-            >>> SessionRegistry().check_defaults(DurationSeconds=5)  # doctest: +SKIP
+            >>> SessionRegistry().check_defaults(DurationSeconds=5)  # doctest: +ELLIPSIS
             Traceback (most recent call last):
             ...
             lambda_assume_role.errors.InvalidParameterError: DurationSeconds must be ...
@@ -335,8 +337,10 @@ class SessionRegistry:
             A refreshing `boto3.Session` for exactly that request and those options.
 
         Example:
-            >>> registry.session_for(registry.prepare(ROLE_ARN))  # doctest: +SKIP
-            AssumedRoleSession(role_arn='arn:aws:iam::123456789012:role/Reader', ...)
+            >>> registry = SessionRegistry(parent)
+            >>> session = registry.session_for(registry.prepare(ROLE_ARN))
+            >>> session.role_arn, session is registry.session(ROLE_ARN)
+            ('arn:aws:iam::111111111111:role/Reader', True)
         """
         return self._entry_for(prepared).session
 
@@ -351,9 +355,10 @@ class SessionRegistry:
             A botocore client, created once per (session, options) key.
 
         Example:
-            >>> registry.client_for(registry.prepare(ROLE_ARN), ClientOptions("s3"))
-            ... # doctest: +SKIP
-            <botocore.client.S3 object at ...>
+            >>> registry = SessionRegistry(parent)
+            >>> s3 = registry.client_for(registry.prepare(ROLE_ARN), ClientOptions("s3"))
+            >>> s3.meta.service_model.service_name
+            's3'
         """
         entry = self._entry_for(prepared)
         cached = entry.clients.get(options.key)
@@ -380,8 +385,8 @@ class SessionRegistry:
             TypeError: A keyword `assume_role` does not take.
 
         Example:
-            >>> registry.session(ROLE_ARN, region_name="eu-west-1")  # doctest: +SKIP
-            AssumedRoleSession(role_arn=..., region_name='eu-west-1')
+            >>> SessionRegistry(parent).session(ROLE_ARN, region_name="eu-west-1").region_name
+            'eu-west-1'
         """
         return self.session_for(self.prepare(RoleArn, **assume_role_kwargs))
 
@@ -416,8 +421,9 @@ class SessionRegistry:
             TypeError: A keyword `assume_role` does not take.
 
         Example:
-            >>> registry.client(ROLE_ARN, "s3", client_region="eu-west-1")  # doctest: +SKIP
-            <botocore.client.S3 object at ...>
+            >>> s3 = SessionRegistry(parent).client(ROLE_ARN, "s3", client_region="eu-west-1")
+            >>> s3.meta.region_name
+            'eu-west-1'
         """
         options = ClientOptions(service_name, client_region=client_region, config=config)
         return self.client_for(self.prepare(RoleArn, **assume_role_kwargs), options)
@@ -539,8 +545,7 @@ def registry_for(parent: boto3.Session | None) -> SessionRegistry:
         The registry for ``parent``.
 
     Example:
-        >>> parent = boto3.Session()  # doctest: +SKIP
-        >>> registry_for(parent) is registry_for(parent)  # doctest: +SKIP
+        >>> registry_for(parent) is registry_for(parent)
         True
     """
     if parent is None:

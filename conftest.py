@@ -1,0 +1,73 @@
+"""Fixtures for the docstring examples of the library, the tools and the emulators.
+
+Every example runs as a doctest (``--doctest-modules``), on the newest and the
+floor botocore. Examples that talk to AWS talk to one moto server on 127.0.0.1,
+started once per test session, with a clean AWS environment per example (no
+host configuration leaks in) and a few names the examples share:
+
+* ``ROLE_ARN``: a role in another account, ``arn:aws:iam::111111111111:role/Reader``;
+* ``parent``: a `boto3.Session` with static credentials, in us-east-1;
+* ``context``: a Lambda context with 30 s left (`lambda_assume_role.invocation.Countdown`).
+
+The suite's own tests get the same server from here (`moto_server`) and their
+environment from ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _pytest.doctest import DoctestItem
+
+from emulators.moto_server import MotoServer
+
+# Variables that would let the host's configuration leak into an example.
+_AWS_PREFIXES = ("AWS_", "_HANDLER", "LAMBDA_")
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server on 127.0.0.1 for the whole test session."""
+    server = MotoServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _doctest_aws(
+    request: pytest.FixtureRequest,
+    doctest_namespace: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """For a docstring example: a clean AWS environment on moto, and the shared names."""
+    if not isinstance(request.node, DoctestItem):
+        return
+    import os
+
+    import boto3
+
+    from lambda_assume_role.invocation import Countdown
+
+    server: MotoServer = request.getfixturevalue("moto_server")
+    for name in list(os.environ):
+        if name.startswith(_AWS_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "parent-secret-key-never-printed")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    monkeypatch.chdir(tmp_path)
+    server.reset()
+    doctest_namespace.update(
+        ROLE_ARN="arn:aws:iam::111111111111:role/Reader",
+        parent=boto3.Session(region_name="us-east-1"),
+        context=Countdown(30.0),
+    )
