@@ -121,9 +121,12 @@ def instrument(metrics: Any = None, tracer: Any = None) -> Instrumentation:
         Traceback (most recent call last):
         ...
         ValueError: instrument: give metrics=, tracer= or both (Powertools Metrics and Tracer)
-        >>> from aws_lambda_powertools import Metrics  # doctest: +SKIP
-        >>> instrument(metrics=Metrics(namespace="MyApp", service="orders"))  # doctest: +SKIP
+        >>> from aws_lambda_powertools import Metrics
+        >>> with instrument(metrics=Metrics(namespace="MyApp", service="orders")) as telemetry:
+        ...     telemetry
         Instrumentation(metrics=True, tracer=False)
+        >>> active() is None
+        True
     """
     global _active  # noqa: PLW0603
     if metrics is None and tracer is None:
