@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         AUTOMATIC_ROLE_SESSION_NAME as AUTOMATIC_ROLE_SESSION_NAME,
     )
     from lambda_assume_role.refresh_policy import RefreshWindows as RefreshWindows
-    from lambda_assume_role.registry import ClientOptions as ClientOptions
+    from lambda_assume_role.clients import ClientOptions as ClientOptions
     from lambda_assume_role.registry import SessionRegistry as SessionRegistry
     from lambda_assume_role.role import PreparedRole as PreparedRole
     from lambda_assume_role.targets import Outcome as Outcome
@@ -66,7 +66,7 @@ _SOURCES = {
     "AssumeRoleError": "errors",
     "AssumeRoleTimeoutError": "errors",
     "AssumedRoleSession": "assume",
-    "ClientOptions": "registry",
+    "ClientOptions": "clients",
     "FanOutRun": "fanout",
     "FanOutSummary": "fanout",
     "InsecureCacheError": "cache",

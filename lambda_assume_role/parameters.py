@@ -12,17 +12,13 @@ import datetime
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from lambda_assume_role.arns import parse_role_arn
 from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.naming import ROLE_SESSION_NAME_PATTERN, ROLE_SESSION_NAME_RULE
-
-if TYPE_CHECKING:
-    from botocore.model import Shape
 
 __all__ = [
     "ASSUME_ROLE_KEYWORDS",
@@ -37,10 +33,6 @@ AUTOMATIC_ROLE_SESSION_NAME = "AUTOMATIC_ROLE_SESSION_NAME_!#$%^&*()"
 """Pass as ``RoleSessionName`` to ask for a generated name (it is deliberately invalid)."""
 
 MAX_CHAINED_DURATION_SECONDS = 3600
-
-
-_shape_lock = threading.Lock()
-_request_shape: Shape | None = None
 
 
 class AssumeRoleParameters(NamedTuple):
@@ -375,13 +367,15 @@ def prepare_parameters(
             from_source_identity = True
 
     if validate:
+        from lambda_assume_role.model import check_assume_role_request
+
         # The model first, on what the caller gave (a derived session name is
         # checked by our rules, whose message says where it came from).
         given_request = dict(request)
         if from_source_identity:
             del given_request["RoleSessionName"]
         _check_role_arn(RoleArn)  # our message says what an ARN looks like
-        _check_model(RoleArn, given_request)
+        check_assume_role_request(RoleArn, given_request)
         _check_rules(request, chained=chained, from_source_identity=from_source_identity)
 
     return AssumeRoleParameters(
@@ -411,13 +405,6 @@ def request_key(role_arn: str, request: Mapping[str, Any]) -> str:
 
 def _key_of_object(value: object) -> str:
     return f"<{type(value).__module__}.{type(value).__qualname__}:{value!r}>"
-
-
-def _parse_policy(value: Any) -> Any:
-    try:
-        return json.loads(value)
-    except (TypeError, ValueError):
-        return value
 
 
 def _check_role_arn(role_arn: Any) -> None:
@@ -453,31 +440,6 @@ def _check_rules(request: Mapping[str, Any], *, chained: bool, from_source_ident
             "parent session holds role credentials (role chaining: STS caps chained "
             f"sessions at one hour); got {duration}"
         )
-
-
-def _check_model(role_arn: Any, request: Mapping[str, Any]) -> None:
-    """Every rule of STS's AssumeRole input shape (types, min, max, pattern) plus the doc limits."""
-    from lambda_assume_role.model import check
-
-    params = {"RoleArn": role_arn, **request}
-    params.setdefault("RoleSessionName", "ToBeGenerated")
-    check(_assume_role_request_shape(), params)
-
-
-def _assume_role_request_shape() -> Shape:
-    """STS's AssumeRole input shape, loaded once per process from the shared loader."""
-    global _request_shape  # noqa: PLW0603
-    with _shape_lock:
-        if _request_shape is None:
-            from botocore.model import ServiceModel
-
-            from lambda_assume_role.shared import shared_loader
-
-            model = ServiceModel(shared_loader(None).load_service_model("sts", "service-2"), "sts")
-            shape = model.operation_model("AssumeRole").input_shape
-            assert shape is not None
-            _request_shape = shape
-        return _request_shape
 
 
 def split_session_options(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,10 +16,19 @@ import datetime
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambda_assume_role.retry import Backoff
 
-__all__ = ["DEFAULT_WINDOWS", "Clock", "RefreshWindows", "parse_expiry", "utc_now"]
+__all__ = [
+    "DEFAULT_WINDOWS",
+    "CallPlan",
+    "Clock",
+    "RefreshWindows",
+    "call_plan",
+    "parse_expiry",
+    "utc_now",
+]
 
 Clock = Callable[[], datetime.datetime]
 """A wall clock returning aware datetimes, such as `utc_now` (injectable in tests)."""
@@ -163,3 +172,70 @@ class RefreshWindows:
 
 
 DEFAULT_WINDOWS = RefreshWindows()
+
+
+class CallPlan(NamedTuple):
+    """How long one AssumeRole call may wait: botocore's own timeouts and attempts."""
+
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+
+# Deadline-bounded timeouts are rounded down to one of these, so a process
+# makes a handful of STS clients per parent, not one per invocation.
+_TIMEOUT_STEPS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
+
+
+def _step_down(seconds: float) -> float:
+    return max([step for step in _TIMEOUT_STEPS if step <= seconds], default=_TIMEOUT_STEPS[0])
+
+
+def _retry_sleep_bound(attempts: int) -> float:
+    # botocore sleeps at most 1 s, 2 s, 4 s... between attempts (both retry modes).
+    return float(2 ** (attempts - 1) - 1)
+
+
+def call_plan(windows: RefreshWindows, *, advisory: bool, remaining: float | None) -> CallPlan:
+    """The timeouts for one AssumeRole call.
+
+    Args:
+        windows: The policy (its timeouts, attempts and deadline margin).
+        advisory: The current keys are still good: one attempt, short timeouts.
+        remaining: Seconds left in the Lambda invocation, or None.
+
+    Returns:
+        The plan; inside an invocation its worst case ends ``deadline_margin``
+        seconds before the deadline.
+
+    Raises:
+        ValueError: No time is left for even a short attempt (the caller
+            turns it into `AssumeRoleTimeoutError`, which names the role).
+
+    Example:
+        >>> call_plan(RefreshWindows(), advisory=True, remaining=None)
+        CallPlan(connect_timeout=2.0, read_timeout=2.0, max_attempts=1)
+        >>> call_plan(RefreshWindows(), advisory=False, remaining=4.0)
+        CallPlan(connect_timeout=1.0, read_timeout=1.5, max_attempts=1)
+    """
+    if advisory:
+        timeout = windows.advisory_timeout
+        plan = CallPlan(min(windows.connect_timeout, timeout), timeout, 1)
+    else:
+        plan = CallPlan(windows.connect_timeout, windows.read_timeout, windows.max_attempts)
+    if remaining is None:
+        return plan
+    budget = remaining - windows.deadline_margin
+    if budget < _TIMEOUT_STEPS[1] * 2:
+        raise ValueError(
+            f"the invocation has {max(remaining, 0):.1f} s left, less than the "
+            f"{windows.deadline_margin:.1f} s margin plus a minimal attempt"
+        )
+    connect, read, attempts = plan
+    per_attempt = connect + read
+    while attempts > 1 and attempts * per_attempt + _retry_sleep_bound(attempts) > budget:
+        attempts -= 1
+    if per_attempt > budget:
+        scale = budget / per_attempt
+        connect, read = _step_down(connect * scale), _step_down(read * scale)
+    return CallPlan(connect, read, attempts)

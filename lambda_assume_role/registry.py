@@ -43,15 +43,14 @@ parent (`registry_for`), so it lives as long as the decorators using it.
 
 from __future__ import annotations
 
-import datetime
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lambda_assume_role.role import PreparedRole, identity, prepare_role, value_key
+from lambda_assume_role.clients import ClientOptions, SessionClients
+from lambda_assume_role.role import PreparedRole, argument_key, prepare_role
 
 if TYPE_CHECKING:
     import boto3
@@ -71,96 +70,6 @@ __all__ = [
 # reaches this many entries per session kept (a hit saves a re-preparation, a
 # miss only costs one).
 _ALIASES_PER_SESSION = 4
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    """How to make a client on a role's session, checked and keyed once.
-
-    Args:
-        service_name: e.g. ``"s3"``.
-        client_region: The client's own region; None uses the session's.
-            (The session's region is the ``region_name`` keyword of
-            `SessionRegistry.prepare`, as in `assume_role`.)
-        config: A `botocore.config.Config` for the client, keyed by identity.
-
-    Raises:
-        InvalidParameterError: ``service_name`` is not a non-empty string,
-            ``client_region`` not a region name, or ``config`` not a `Config`.
-
-    Example:
-        >>> ClientOptions("s3", client_region="eu-west-1")
-        ClientOptions(service_name='s3', client_region='eu-west-1', config=None)
-        >>> ClientOptions("s3", client_region=True)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        lambda_assume_role.errors.InvalidParameterError: client_region must be a region name ...
-    """
-
-    service_name: str
-    client_region: str | None = None
-    config: Config | None = None
-    key: Hashable = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        from lambda_assume_role.errors import InvalidParameterError
-        from lambda_assume_role.parameters import check_region_name
-
-        if not isinstance(self.service_name, str) or not self.service_name:
-            raise InvalidParameterError(
-                f"service_name must be a service name like 's3'; got {self.service_name!r}"
-            )
-        if self.client_region is not None:
-            check_region_name("client_region", self.client_region)
-        if self.config is not None:
-            from botocore.config import Config
-
-            if not isinstance(self.config, Config):
-                raise InvalidParameterError(
-                    f"config must be a botocore.config.Config; got {type(self.config).__name__}"
-                )
-        key = (self.service_name, self.client_region, identity(self.config))
-        object.__setattr__(self, "key", key)
-
-
-class _Entry:
-    """One cached role session and its clients."""
-
-    __slots__ = ("build_lock", "clients", "closed", "lock", "prepared", "session")
-
-    def __init__(self, prepared: PreparedRole, session: AssumedRoleSession) -> None:
-        # Holds the cache and config objects whose identity is in a key, so ids stay unique.
-        self.prepared = prepared
-        self.session = session
-        self.clients: dict[Hashable, tuple[Any, ClientOptions]] = {}
-        self.closed = False
-        self.build_lock = threading.Lock()
-        self.lock = threading.Lock()
-
-    def client(self, options: ClientOptions) -> Any:
-        """The client for ``options``, made once; uncached if the entry is evicted meanwhile."""
-        with self.build_lock:
-            cached = self.clients.get(options.key)
-            if cached is not None:
-                return cached[0]
-            # Any: boto3-stubs only type literal service names.
-            make_client: Any = self.session.client
-            client = make_client(
-                options.service_name, region_name=options.client_region, config=options.config
-            )
-            with self.lock:
-                if not self.closed:
-                    self.clients[options.key] = (client, options)
-            return client
-
-    def close(self) -> None:
-        """Close every client; clients asked for later are handed out uncached."""
-        with self.lock:
-            self.closed = True
-            clients = [client for client, _options in self.clients.values()]
-            self.clients.clear()
-        for client in clients:
-            client.close()
 
 
 class SessionRegistry:
@@ -195,7 +104,7 @@ class SessionRegistry:
         # Guards _entries and writes to _aliases; never held while anything is
         # built or any I/O runs (see the module docstring).
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Hashable, SessionClients] = OrderedDict()
         self._aliases: dict[Hashable, PreparedRole] = {}
         # Serialises creating the default parent and resolving its credentials
         # (botocore's lazy components are not thread-safe on first use).
@@ -251,7 +160,10 @@ class SessionRegistry:
             ...                                         # doctest: +ELLIPSIS
             PreparedRole(role_arn='arn:aws:iam::123456789012:role/Reader', ...)
         """
-        alias = self._alias(RoleArn, assume_role_kwargs)
+        alias = argument_key(RoleArn, assume_role_kwargs)
+        if alias is not None and assume_role_kwargs.get("region_name") is True:
+            # True pins the parent's region as it is now: part of what the call means.
+            alias = (alias, self.parent.region_name)
         if alias is not None:
             prepared = self._aliases.get(alias)
             if prepared is not None:
@@ -297,33 +209,6 @@ class SessionRegistry:
 
     def _prepare(self, role_arn: str, kwargs: Mapping[str, Any]) -> PreparedRole:
         return prepare_role(self.parent, role_arn, kwargs, parent_lock=self._parent_lock)
-
-    def _alias(self, role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
-        """A cheap key for the exact arguments of a call, or None when they can't have one.
-
-        Each value is paired with its type, recursively, and dicts keep their
-        order (it reaches STS), so ``1`` and ``True``, ``900`` and ``900.0``,
-        or two orders of the same Tags never share an alias.
-        """
-        if not kwargs:
-            return role_arn
-        try:
-            parts: list[Hashable] = [role_arn]
-            for name in sorted(kwargs):
-                value = kwargs[name]
-                if name == "cache":
-                    parts.append((name, identity(value)))
-                elif name == "refresh_windows":
-                    parts.append((name, value_key(value)))
-                else:
-                    parts.append((name, _fingerprint(value)))
-            if kwargs.get("region_name") is True:
-                parts.append(("<parent region>", self.parent.region_name))
-            alias = tuple(parts)
-            hash(alias)
-        except TypeError:
-            return None
-        return alias
 
     # -- step 2: resolve ---------------------------------------------------------------------
 
@@ -438,7 +323,7 @@ class SessionRegistry:
 
         sts_client_for(self.parent)
 
-    def _entry_for(self, prepared: PreparedRole) -> _Entry:
+    def _entry_for(self, prepared: PreparedRole) -> SessionClients:
         key = prepared.key
         with self._lock:
             entry = self._entries.get(key)
@@ -448,14 +333,14 @@ class SessionRegistry:
                 return entry
         return self._build(prepared)
 
-    def _build(self, prepared: PreparedRole) -> _Entry:
+    def _build(self, prepared: PreparedRole) -> SessionClients:
         from lambda_assume_role.assume import session_for_role
 
         # Outside the lock: this makes a botocore session and, for a parent's
         # first role, its STS client, and may resolve the parent's credentials.
         session = session_for_role(self.parent, prepared)
-        built = _Entry(prepared, session)
-        evicted: list[_Entry] = []
+        built = SessionClients(prepared, session)
+        evicted: list[SessionClients] = []
         with self._lock:
             entry = self._entries.get(prepared.key)
             if entry is None:
@@ -489,23 +374,6 @@ class SessionRegistry:
 
 # Valid by every rule, and never assumed: stands in for the role in `check_defaults`.
 _PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/placeholder"
-
-_SCALARS: frozenset[type] = frozenset(
-    {str, int, float, bool, type(None), datetime.timedelta, datetime.datetime}
-)
-
-
-def _fingerprint(value: Any) -> Hashable:
-    """``value`` with the type of every part, recursively; TypeError for anything else."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return (kind, value)
-    if kind is list or kind is tuple:
-        return (kind, tuple(_fingerprint(item) for item in value))
-    if kind is dict:
-        return (kind, tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
-    raise TypeError(f"no alias for {kind.__name__}")
-
 
 _registries_lock = threading.Lock()
 _default: SessionRegistry | None = None

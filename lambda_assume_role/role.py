@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLE_CREDENTIAL_METHODS",
     "PreparedRole",
+    "argument_key",
     "identity",
     "is_role_chaining",
     "prepare_role",
@@ -248,3 +250,54 @@ def value_key(value: object) -> Hashable:
     except TypeError:
         return (type(value), repr(value))
     return (type(value), value)
+
+
+def argument_key(role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
+    """A cheap key for the exact arguments of a call, or None when they can't have one.
+
+    Each value is paired with its type, recursively, and dicts keep their
+    order (it reaches STS), so ``1`` and ``True``, ``900`` and ``900.0``,
+    or two orders of the same Tags never share a key. `SessionRegistry`
+    finds an earlier call's `PreparedRole` by it without preparing again.
+
+    Example:
+        >>> argument_key("arn:aws:iam::111111111111:role/R", {"DurationSeconds": 900}) == \\
+        ...     argument_key("arn:aws:iam::111111111111:role/R", {"DurationSeconds": 900.0})
+        False
+        >>> argument_key("arn:aws:iam::111111111111:role/R", {"Tags": {"a", "b"}}) is None
+        True
+    """
+    if not kwargs:
+        return role_arn
+    try:
+        parts: list[Hashable] = [role_arn]
+        for name in sorted(kwargs):
+            value = kwargs[name]
+            if name == "cache":
+                parts.append((name, identity(value)))
+            elif name == "refresh_windows":
+                parts.append((name, value_key(value)))
+            else:
+                parts.append((name, _fingerprint(value)))
+        key = tuple(parts)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+_SCALARS: frozenset[type] = frozenset(
+    {str, int, float, bool, type(None), datetime.timedelta, datetime.datetime}
+)
+
+
+def _fingerprint(value: Any) -> Hashable:
+    """``value`` with the type of every part, recursively; TypeError for anything else."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return (kind, value)
+    if kind is list or kind is tuple:
+        return (kind, tuple(_fingerprint(item) for item in value))
+    if kind is dict:
+        return (kind, tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
+    raise TypeError(f"no key for {kind.__name__}")

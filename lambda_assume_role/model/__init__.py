@@ -7,6 +7,8 @@ fails locally with one line that names the parameter, never as a remote error.
 
 Modules, each calling only those below it:
 
+* `sts`: STS's AssumeRole request (`check_assume_role_request`), its shape
+  loaded once from the shared loader.
 * `shapes`: the checker (`check`); `doc_rules`: the docs' extra limits and the
   members whose values are secret.
 * `patterns`: the model's Java patterns matched as AWS means them
@@ -32,6 +34,7 @@ from __future__ import annotations
 from lambda_assume_role.model.doc_rules import DOC_LIMITS, SECRET_MEMBERS, DocLimit
 from lambda_assume_role.model.patterns import ModelPattern, UnsupportedPatternError, compile_pattern
 from lambda_assume_role.model.shapes import check
+from lambda_assume_role.model.sts import assume_role_request_shape, check_assume_role_request
 
 __all__ = [
     "DOC_LIMITS",
@@ -39,6 +42,8 @@ __all__ = [
     "DocLimit",
     "ModelPattern",
     "UnsupportedPatternError",
+    "assume_role_request_shape",
     "check",
+    "check_assume_role_request",
     "compile_pattern",
 ]
