@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint template.yaml
 
 typecheck: $(STAMP)
@@ -32,6 +33,13 @@ pytest: $(STAMP)
 test: lint sam-validate typecheck
 	$(MAKE) -j2 --output-sync=target pytest pytest-floor
 
+# `make test` three times in a row under four CPU-burning processes (about 20 min on
+# 2 cores): a test that leans on real time fails here. See tests/stress.sh. The recipe
+# does not name $(MAKE), so that `make -n stress` only prints it.
+.PHONY: stress
+stress:
+	bash tests/stress.sh
+
 # The botocore floor. pyproject.toml accepts boto3/botocore 1.34, and a Lambda
 # runtime ships a botocore months older than the newest: the layer leaves boto3
 # out, so it runs on the runtime's. A second venv holds the floor versions, the
@@ -44,7 +52,7 @@ FLOOR_BIN      := $(FLOOR_VENV)/bin
 FLOOR_BOTOCORE := 1.34.162
 FLOOR_STAMP    := $(FLOOR_VENV)/.installed-botocore-$(FLOOR_BOTOCORE)
 FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil matplotlib \
-                  boto3-refresh-session botocove runacross cfn-lint
+                  boto3-refresh-session botocove runacross cfn-lint import-linter
 # What runs on the floor (about 2 min on 2 idle cores): the unit tests (the
 # contract reads the installed STS model), every functional test (each signs
 # requests with our credentials, except as below), and the layer under awslambdaric, with this
