@@ -28,19 +28,17 @@ import botocore.exceptions
 import botocore.session
 
 from lambda_assume_role.fetcher import AssumeRoleFetcher, sts_client_for
-from lambda_assume_role.parameters import (
-    ASSUME_ROLE_KEYWORDS,
-    SESSION_OPTIONS,
-    AssumeRoleParameters,
-)
+from lambda_assume_role.parameters import ASSUME_ROLE_KEYWORDS, AssumeRoleParameters
 from lambda_assume_role.redact import protect_botocore_logs
 from lambda_assume_role.refresh import AssumeRoleCredentials
 from lambda_assume_role.refresh_policy import DEFAULT_WINDOWS, RefreshWindows
 from lambda_assume_role.role import PreparedRole, prepare_role
+from lambda_assume_role.session_options import SESSION_OPTIONS
 from lambda_assume_role.shared import new_botocore_session
 from lambda_assume_role.snapstart import register_restore_hook
 
 __all__ = ["AssumedRoleSession", "assume_role", "patch_boto3"]
+
 
 class AssumedRoleSession(boto3.Session):
     """A `boto3.Session` whose credentials come from assuming a role.

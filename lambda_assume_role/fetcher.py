@@ -43,6 +43,7 @@ from lambda_assume_role.errors import (
     AssumeRoleTimeoutError,
 )
 from lambda_assume_role.naming import lambda_session_name
+from lambda_assume_role.parameters import mfa_prompt
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     CallPlan,
@@ -191,9 +192,9 @@ class AssumeRoleFetcher:
         kwargs = dict(self._params.request)
         kwargs["RoleArn"] = role_arn
         kwargs["RoleSessionName"] = self.role_session_name()
-        if "SerialNumber" in kwargs and "TokenCode" not in kwargs:
-            prompt = self._mfa_prompter or getpass.getpass
-            kwargs["TokenCode"] = prompt(f"Enter MFA code for {kwargs['SerialNumber']}: ")
+        question = mfa_prompt(kwargs)
+        if question is not None:
+            kwargs["TokenCode"] = (self._mfa_prompter or getpass.getpass)(question)
         remaining = invocation.remaining_seconds()
         try:
             plan = call_plan(self._windows, advisory=advisory, remaining=remaining)

@@ -22,11 +22,17 @@ from lambda_assume_role.naming import ROLE_SESSION_NAME_PATTERN, ROLE_SESSION_NA
 
 __all__ = [
     "ASSUME_ROLE_KEYWORDS",
+    "ASSUME_ROLE_PARAMETERS",
     "AUTOMATIC_ROLE_SESSION_NAME",
+    "MAX_CHAINED_DURATION_SECONDS",
     "AssumeRoleParameters",
     "InvalidParameterError",
+    "Parameter",
+    "check_region_name",
+    "mfa_prompt",
     "policy_text",
     "prepare_parameters",
+    "request_key",
 ]
 
 AUTOMATIC_ROLE_SESSION_NAME = "AUTOMATIC_ROLE_SESSION_NAME_!#$%^&*()"
@@ -108,21 +114,6 @@ class Parameter:
     help: str
     cli: str = "text"
     normalise: Callable[[Any], Any] | None = None
-
-
-@dataclass(frozen=True)
-class SessionOption:
-    """One `assume_role` keyword that configures the session rather than the AssumeRole call.
-
-    Attributes:
-        name: The keyword.
-        help: One line for the docs.
-        check: Raises `InvalidParameterError` naming the option for a bad value.
-    """
-
-    name: str
-    help: str
-    check: Callable[[str, Any], None]
 
 
 def _normalise_policy_arns(value: Any) -> Any:
@@ -216,6 +207,10 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# botocore.utils.validate_region_name's rule.
+_REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+
+
 def check_region_name(name: str, value: object) -> None:
     """Raise `InvalidParameterError` naming ``name`` unless ``value`` is a region name.
 
@@ -232,75 +227,6 @@ def check_region_name(name: str, value: object) -> None:
     if not isinstance(value, str) or not _REGION_NAME.fullmatch(value):
         shown = repr(value) if isinstance(value, str) else type(value).__name__
         raise InvalidParameterError(f"{name} must be a region name like 'us-east-1'; got {shown}")
-
-
-def _check_region(name: str, value: Any) -> None:
-    if value is not None and not isinstance(value, (bool, str)):
-        raise InvalidParameterError(
-            f"{name} must be None, True, False or a region name; got {type(value).__name__}"
-        )
-    if isinstance(value, str):
-        check_region_name(name, value)
-
-
-def _check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise InvalidParameterError(f"{name} must be True or False; got {type(value).__name__}")
-
-
-def _check_cache(name: str, value: Any) -> None:
-    if value is None:
-        return
-    if not all(callable(getattr(value, m, None)) for m in _CACHE_METHODS):
-        raise InvalidParameterError(
-            f"{name} must be a dict-like cache (get, set and 'in'), e.g. JSONFileCache; "
-            f"got {type(value).__name__}"
-        )
-
-
-def _check_windows(name: str, value: Any) -> None:
-    from lambda_assume_role.refresh_policy import RefreshWindows
-
-    if value is not None and not isinstance(value, RefreshWindows):
-        raise InvalidParameterError(f"{name} must be a RefreshWindows; got {type(value).__name__}")
-
-
-# botocore.utils.validate_region_name's rule.
-_REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
-_CACHE_METHODS = ("__getitem__", "__setitem__", "__contains__")
-
-SESSION_OPTIONS_TABLE: tuple[SessionOption, ...] = (
-    SessionOption(
-        "region_name",
-        "None follows the parent's region; True pins it; False leaves it implicit; or a name",
-        _check_region,
-    ),
-    SessionOption("validate", "check the parameters before any network call", _check_bool),
-    SessionOption("cache", "a dict-like cache of AssumeRole responses", _check_cache),
-    SessionOption("refresh_windows", "tune the refresh policy (RefreshWindows)", _check_windows),
-)
-"""The `assume_role` keywords that are not AssumeRole parameters, in signature order."""
-
-SESSION_OPTIONS = tuple(option.name for option in SESSION_OPTIONS_TABLE)
-"""`assume_role` keywords that are not AssumeRole parameters."""
-
-_OPTION_CHECKS = {option.name: option.check for option in SESSION_OPTIONS_TABLE}
-
-
-def check_session_options(options: Mapping[str, Any]) -> None:
-    """Check `assume_role`'s session options; raise `InvalidParameterError` naming a bad one.
-
-    Example:
-        >>> check_session_options({"region_name": 5})  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        lambda_assume_role.errors.InvalidParameterError: region_name must be None, True, ...
-    """
-    for name, value in options.items():
-        check = _OPTION_CHECKS.get(name)
-        if check is None:
-            raise TypeError(f"unexpected keyword argument: {name}")
-        check(name, value)
 
 
 def prepare_parameters(
@@ -442,8 +368,17 @@ def _check_rules(request: Mapping[str, Any], *, chained: bool, from_source_ident
         )
 
 
-def split_session_options(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split `assume_role` keywords into AssumeRole parameters and session options."""
-    request = {k: v for k, v in kwargs.items() if k not in SESSION_OPTIONS}
-    options = {k: v for k, v in kwargs.items() if k in SESSION_OPTIONS}
-    return request, options
+def mfa_prompt(request: Mapping[str, Any]) -> str | None:
+    """What to ask when a request names an MFA device without a code; None when nothing is asked.
+
+    botocore's rule: ``SerialNumber`` without ``TokenCode`` means "prompt for
+    the code". `assume_role` (at its first fetch) and the CLI both follow it.
+
+    Example:
+        >>> mfa_prompt({"SerialNumber": "arn:aws:iam::123456789012:mfa/me"})
+        'Enter MFA code for arn:aws:iam::123456789012:mfa/me: '
+        >>> mfa_prompt({"SerialNumber": "arn:aws:iam::123456789012:mfa/me", "TokenCode": "1"})
+    """
+    if "SerialNumber" in request and "TokenCode" not in request:
+        return f"Enter MFA code for {request['SerialNumber']}: "
+    return None

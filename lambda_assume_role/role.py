@@ -38,13 +38,8 @@ from typing import TYPE_CHECKING, Any
 from lambda_assume_role import environment
 from lambda_assume_role.arns import parse_role_arn
 from lambda_assume_role.errors import InvalidParameterError
-from lambda_assume_role.parameters import (
-    AssumeRoleParameters,
-    check_session_options,
-    prepare_parameters,
-    request_key,
-    split_session_options,
-)
+from lambda_assume_role.parameters import AssumeRoleParameters, prepare_parameters, request_key
+from lambda_assume_role.session_options import check_session_options, split_session_options
 
 if TYPE_CHECKING:
     import boto3

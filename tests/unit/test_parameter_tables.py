@@ -5,12 +5,8 @@ from __future__ import annotations
 import inspect
 
 from lambda_assume_role import assume_role
-from lambda_assume_role.parameters import (
-    ASSUME_ROLE_KEYWORDS,
-    ASSUME_ROLE_PARAMETERS,
-    SESSION_OPTIONS,
-    SESSION_OPTIONS_TABLE,
-)
+from lambda_assume_role.parameters import ASSUME_ROLE_KEYWORDS, ASSUME_ROLE_PARAMETERS
+from lambda_assume_role.session_options import SESSION_OPTIONS, SESSION_OPTIONS_TABLE
 
 
 def test_assume_role_signature_is_session_role_then_the_tables() -> None:
