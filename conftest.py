@@ -23,9 +23,6 @@ from _pytest.doctest import DoctestItem
 
 from emulators.moto_server import MotoServer
 
-# Variables that would let the host's configuration leak into an example.
-_AWS_PREFIXES = ("AWS_", "_HANDLER", "LAMBDA_")
-
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
@@ -46,26 +43,16 @@ def _doctest_aws(
     """For a docstring example: a clean AWS environment on moto, and the shared names."""
     if not isinstance(request.node, DoctestItem):
         return
-    import os
-
     import boto3
 
     from lambda_assume_role.invocation import Countdown
+    from tests.support.aws_environment import isolate_aws_environment
 
     server: MotoServer = request.getfixturevalue("moto_server")
-    for name in list(os.environ):
-        if name.startswith(_AWS_PREFIXES):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "parent-secret-key-never-printed")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+    server.reset()
+    isolate_aws_environment(monkeypatch, tmp_path, server.endpoint_url)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     monkeypatch.chdir(tmp_path)
-    server.reset()
     doctest_namespace.update(
         ROLE_ARN="arn:aws:iam::111111111111:role/Reader",
         parent=boto3.Session(region_name="us-east-1"),

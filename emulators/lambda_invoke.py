@@ -22,9 +22,11 @@ Lambda's error body (``errorType``, ``errorMessage``), which the engine turns in
 ``ResourceNotFoundException``.
 
 Example:
-    >>> context = InvocationContext("worker", timeout=3.0)
-    >>> 0 < context.get_remaining_time_in_millis() <= 3000
-    True
+    >>> now = [0.0]
+    >>> context = InvocationContext("worker", timeout=3.0, clock=lambda: now[0])
+    >>> now[0] += 1.25
+    >>> context.function_name, context.get_remaining_time_in_millis()
+    ('worker', 1750)
     >>> function_name("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aworker")
     'worker'
     >>> function_name("arn:aws:lambda:us-east-1:123456789012:function:worker:$LATEST")
@@ -49,6 +51,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from emulators.relay import RelayingHandler
+from lambda_assume_role.invocation import Countdown, MonotonicClock
 
 __all__ = ["Handler", "Invocation", "InvocationContext", "InvokeServer", "function_name"]
 
@@ -69,30 +72,46 @@ def function_name(raw: str) -> str:
     return name.split(":", 1)[0]
 
 
-class InvocationContext:
-    """The parts of Lambda's context object that handlers and the library read.
+class InvocationContext(Countdown):
+    """A Lambda context as awslambdaric builds it: its attributes, and a countdown to its deadline.
+
+    The countdown is `lambda_assume_role.invocation.Countdown`, the library's own
+    Lambda-context-like deadline, so the emulator and the library measure time
+    left the same way. Attributes have the types awslambdaric gives them
+    (``memory_limit_in_mb`` is a string, ``tenant_id`` None outside tenant
+    isolation mode).
 
     Args:
         function_name: ``context.function_name``.
         timeout: Seconds the invocation may run; ``get_remaining_time_in_millis``
-            counts down from it on the monotonic clock.
+            counts down from it on ``clock``.
+        tenant_id: ``context.tenant_id``, as Lambda's tenant isolation mode sets it.
+        clock: The monotonic clock the countdown reads (`time.monotonic`; a test
+            passes one it moves itself).
     """
 
-    def __init__(self, function_name: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        *,
+        timeout: float = 60.0,
+        tenant_id: str | None = None,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        super().__init__(timeout, clock=clock)
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = (
             f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
         )
-        self.memory_limit_in_mb = 256
+        self.memory_limit_in_mb = "256"
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = f"2026/11/30/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = time.monotonic() + timeout
+        self.tenant_id = tenant_id
 
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before this invocation's deadline (never negative)."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+    def __repr__(self) -> str:
+        return f"InvocationContext({self.function_name!r}, remaining={self.remaining():.3f})"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@
 
 Only the four endpoints awslambdaric 4.x uses in on-demand mode are served (``invocation/next``,
 ``invocation/{id}/response``, ``invocation/{id}/error``, ``init/error``); anything else is 404.
+
+Concurrency: each request is served on its own thread, so any number of ``invocation/next``
+long-polls may wait at once (several runtime processes, or the workers awslambdaric forks
+under Lambda Managed Instances), and ``invoke`` may be called from several threads.
+Invocations are handed out in the order they were queued, each to exactly one waiting poll
+(which one is not defined); each answer is matched to its invocation by request id.
 """
 
 from __future__ import annotations
@@ -168,7 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class RuntimeAPIEmulator:
     """Serves the Lambda Runtime API on 127.0.0.1 (ephemeral port); ``address`` is the value
-    for ``AWS_LAMBDA_RUNTIME_API``. One runtime process polls it; invocations are serial."""
+    for ``AWS_LAMBDA_RUNTIME_API``. Any number of runtime processes or threads may poll it at
+    once, and ``invoke`` may be called concurrently (see the module docstring)."""
 
     def __init__(
         self,

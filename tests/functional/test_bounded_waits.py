@@ -1,14 +1,17 @@
 """No caller is held long by a hung or throttled STS, and no STS call outlives the invocation.
 
-The fault proxy holds AssumeRole requests open (``hang``) or throttles them; seconds
-blocked are asserted as upper bounds with wide slack, attempts as counts at the proxy.
+The fault proxy holds AssumeRole requests open (``hang``) or throttles them. Refresh
+windows and back-offs move on time-machine's clock, and an invocation's deadline on
+a `ManualClock` the test advances, so neither is waited for. A hung socket really
+holds its caller until botocore's timeout: those seconds are measured with a
+`Stopwatch` and asserted only as an upper bound (the worst case the call plan
+allows, plus `SLACK`); attempts are counted at the proxy.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import time
 from typing import Any
 
 import boto3
@@ -24,8 +27,10 @@ from lambda_assume_role import (
     assume_role,
     inject_client,
 )
-from lambda_assume_role.deadline import invocation
 from lambda_assume_role.errors import AssumeRoleTimeoutError
+from lambda_assume_role.invocation import Countdown, bound
+from tests.support.clocks import SLACK, ManualClock, Stopwatch
+from tests.support.contexts import lambda_context
 from tests.support.sessions import warm_sts_client
 from tests.support.threads import run_together
 
@@ -33,20 +38,7 @@ ROLE = "arn:aws:iam::111111111111:role/Patient"
 START = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)
 # Short, so that a test of "bounded" does not take the defaults' 20 s.
 QUICK = RefreshWindows(connect_timeout=1, read_timeout=1, max_attempts=2, jitter=0)
-
-
-class Context:
-    """A Lambda context whose deadline is ``seconds`` from now (real time)."""
-
-    def __init__(self, seconds: float) -> None:
-        self._deadline = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self._deadline - time.monotonic()) * 1000)
-
-
-def elapsed(started: float) -> float:
-    return time.perf_counter() - started
+DEFAULTS = RefreshWindows()
 
 
 def test_a_hung_sts_in_the_advisory_window_delays_a_caller_about_the_advisory_timeout(
@@ -56,12 +48,13 @@ def test_a_hung_sts_in_the_advisory_window_delays_a_caller_about_the_advisory_ti
         client = warm_sts_client(parent, ROLE, "hung", 900)  # default 2 s advisory timeout
         fault_proxy.fail("AssumeRole", "hang")
         clock.shift(datetime.timedelta(seconds=650))
-        started = time.perf_counter()
-        client.get_caller_identity()  # served with the current keys after one short wait
-        waited = elapsed(started)
+        with Stopwatch() as watch:
+            client.get_caller_identity()  # served with the current keys after one short wait
         fault_proxy.heal()
     assert fault_proxy.faulted("AssumeRole") == 1  # one HTTP attempt: our backoff retries
-    assert waited < 10  # botocore's defaults would hold it for about 180 s
+    # One attempt of at most (connect + read) = 2 x advisory_timeout; botocore's
+    # defaults would hold it for about 180 s.
+    assert watch.seconds < 2 * DEFAULTS.advisory_timeout + SLACK
 
 
 def test_a_throttled_sts_gets_one_http_attempt_per_advisory_retry(
@@ -88,10 +81,10 @@ def test_the_first_fetch_against_a_hung_sts_is_bounded(
 ) -> None:
     fault_proxy.fail("AssumeRole", "hang")
     session = assume_role(parent, ROLE, RoleSessionName="first", refresh_windows=QUICK)
-    started = time.perf_counter()
-    with pytest.raises(AssumeRoleConnectionError) as raised:
+    with Stopwatch() as watch, pytest.raises(AssumeRoleConnectionError) as raised:
         session.client("sts").get_caller_identity()
-    assert elapsed(started) < 15  # 2 attempts of (1 s connect + 1 s read) + a retry sleep
+    # 2 attempts of (1 s connect + 1 s read) and botocore's retry sleep (at most 1 s).
+    assert watch.seconds < 2 * (1 + 1) + 1 + SLACK
     assert fault_proxy.faulted("AssumeRole") == QUICK.max_attempts
     assert ROLE in str(raised.value)
     fault_proxy.heal()
@@ -103,10 +96,16 @@ def test_no_sts_call_outlives_the_invocation(
     fault_proxy.fail("AssumeRole", "hang")
     session = assume_role(parent, ROLE, RoleSessionName="deadline")
     client = session.client("sts")
-    started = time.perf_counter()
-    with invocation(Context(3.0)), pytest.raises(AssumeRoleTimeoutError) as raised:
-        client.get_caller_identity()
-    assert elapsed(started) < 3.0  # before Lambda would have killed the invocation
+    clock = ManualClock()
+    with bound(Countdown(30.0, clock=clock)):
+        clock.advance(27.0)  # the handler worked 27 s: 3 s are left when STS is needed
+        with Stopwatch() as watch, pytest.raises(AssumeRoleTimeoutError) as raised:
+            client.get_caller_identity()
+    # The time left is read when the call is planned, not when the context was bound,
+    # and the plan fits in it: one attempt (the defaults' 3 x (3 s + 5 s) would not).
+    assert "3.0 s were left" in str(raised.value)
+    assert fault_proxy.faulted("AssumeRole") == 1
+    assert watch.seconds < 3.0 + SLACK
     assert ROLE in str(raised.value)
     assert "deadline" in str(raised.value)
     fault_proxy.heal()
@@ -116,8 +115,12 @@ def test_no_sts_call_starts_when_the_invocation_has_no_time_left(
     fault_proxy: FaultProxy, parent: boto3.Session
 ) -> None:
     session = assume_role(parent, ROLE, RoleSessionName="late")
-    with invocation(Context(0.8)), pytest.raises(AssumeRoleTimeoutError, match="not attempted"):
-        session.client("sts").get_caller_identity()
+    clock = ManualClock()
+    with bound(Countdown(10.0, clock=clock)):
+        clock.advance(9.2)  # 0.8 s left: less than the 1 s deadline margin
+        with pytest.raises(AssumeRoleTimeoutError, match="not attempted") as raised:
+            session.client("sts").get_caller_identity()
+    assert "0.8 s left" in str(raised.value)
     assert fault_proxy.attempts("AssumeRole") == 0
 
 
@@ -128,14 +131,15 @@ def test_threads_waiting_on_a_failed_mandatory_refresh_share_its_failure(
     session = assume_role(parent, ROLE, RoleSessionName="waiters", refresh_windows=windows)
     credentials = session.get_credentials()
     fault_proxy.fail("AssumeRole", "hang")
-    started = time.perf_counter()
-    errors = run_together(credentials.get_frozen_credentials, [()] * 8)
-    waited = elapsed(started)
+    with Stopwatch() as watch:
+        errors = run_together(credentials.get_frozen_credentials, [()] * 8)
     fault_proxy.heal()
     assert len(errors) == 8
     assert all(isinstance(e, AssumeRoleConnectionError) for e in errors)
     assert fault_proxy.faulted("AssumeRole") == 1  # not one full attempt per waiter
-    assert waited < 8 * 2  # they did not queue up behind each other's attempts
+    # One attempt's (1 s connect + 2 s read), shared: queued up behind each other's
+    # attempts, the 8 waiters would take 8 x 2 s or more.
+    assert watch.seconds < 1 + 2 + SLACK
     # Each waiter got its own copy: no traceback shared across threads.
     assert len({id(e) for e in errors}) == 8
 
@@ -168,10 +172,13 @@ def test_a_decorated_handler_gets_a_clear_error_before_lambda_would_kill_it(
         return sts.get_caller_identity()
 
     fault_proxy.fail("AssumeRole", "hang")
-    started = time.perf_counter()
-    with pytest.raises(AssumeRoleTimeoutError, match="deadline") as raised:
-        handler({}, Context(4.0))
-    assert elapsed(started) < 4.0
+    with Stopwatch() as watch, pytest.raises(AssumeRoleTimeoutError, match="deadline") as raised:
+        handler({}, lambda_context(4.0))
+    # The handler's context was bound: its 4 s (on a clock that stands still) planned
+    # one attempt that fits, and the real wait is that attempt's.
+    assert "4.0 s were left" in str(raised.value)
+    assert fault_proxy.faulted("AssumeRole") == 1
+    assert watch.seconds < 4.0 + SLACK
     assert ROLE in str(raised.value)
     fault_proxy.heal()
 

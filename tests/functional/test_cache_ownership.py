@@ -1,10 +1,16 @@
-"""JSONFileCache against a real second OS user who plants credentials (needs root).
+"""JSONFileCache against a real second OS user who plants credentials.
 
 The attacker is uid/gid 65534 (nobody), run as a separate process. Each test
 sets up a folder the way a shared machine or a careless deployment would, lets
 the attacker plant an AssumeRole response under the key we will look up, and
 checks that the cache never returns it, never writes our credentials where the
 attacker can read them, and never changes a mode it did not set.
+
+Running a process as another user, or giving a file to one, needs root: CI runs
+as root, and elsewhere exactly those tests are skipped, each saying which of the
+two it needs. The ownership rule itself is also checked without root, by a
+process that takes itself for another uid. The mode rules without a second user
+are in tests/unit/test_cache.py.
 """
 
 from __future__ import annotations
@@ -36,9 +42,12 @@ PLANTED = json.dumps(
 )
 OURS = {"Credentials": {"SecretAccessKey": "our-secret-never-in-their-folder"}}
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="needs root, to chown folders and run a second user (uid 65534) as the attacker",
+_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+runs_as_the_attacker = pytest.mark.skipif(
+    not _ROOT, reason=f"needs root to run a second user (uid {OTHER}) as the attacker"
+)
+chowns_to_the_attacker = pytest.mark.skipif(
+    not _ROOT, reason=f"needs root to chown a file to another user (uid {OTHER})"
 )
 
 
@@ -92,6 +101,7 @@ def assert_every_operation_refused(cache: JSONFileCache, rule: str) -> None:
         assert "\n" not in str(caught.value)
 
 
+@runs_as_the_attacker
 @pytest.mark.parametrize(
     ("folder_mode", "rule"),
     [(0o777, "writable by group or others"), (0o755, "owned by uid 65534")],
@@ -113,21 +123,38 @@ def test_entry_planted_in_a_folder_the_attacker_made_first_is_never_returned(
     assert mode(folder) == folder_mode
 
 
-def test_folder_of_another_user_is_refused_even_when_private(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "whose",
+    [
+        pytest.param("chowned to the attacker", marks=chowns_to_the_attacker),
+        "ours, taken by a process that believes it is another uid",
+    ],
+)
+def test_folder_of_another_user_is_refused_even_when_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whose: str
+) -> None:
     folder = tmp_path / "theirs"
     folder.mkdir(mode=0o700)
     (folder / f"{KEY}.json").write_text(PLANTED)
-    os.chown(folder / f"{KEY}.json", OTHER, OTHER)
-    os.chown(folder, OTHER, OTHER)
+    if whose.startswith("chowned"):
+        os.chown(folder / f"{KEY}.json", OTHER, OTHER)
+        os.chown(folder, OTHER, OTHER)
+    else:
+        # Every owner check compares with os.geteuid(): to this process the folder,
+        # which is really ours, now belongs to someone else.
+        monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)
+    owner = folder.stat().st_uid
     with pytest.raises(InsecureCacheError) as caught:
         JSONFileCache(folder)
     assert str(caught.value) == (
-        f"cache folder {str(folder)!r} is owned by uid {OTHER}, not by this process (uid 0); "
-        "refusing to use it: give a folder of your own"
+        f"cache folder {str(folder)!r} is owned by uid {owner}, not by this process "
+        f"(uid {os.geteuid()}); refusing to use it: give a folder of your own"
     )
     assert mode(folder) == 0o700
+    assert (folder / f"{KEY}.json").read_text() == PLANTED
 
 
+@runs_as_the_attacker
 def test_our_world_writable_folder_is_refused_and_keeps_its_mode(shared_tmp: Path) -> None:
     folder = shared_tmp / "lambda-assume-role"
     cache = JSONFileCache(folder)
@@ -140,11 +167,13 @@ def test_our_world_writable_folder_is_refused_and_keeps_its_mode(shared_tmp: Pat
     assert (folder / f"{KEY}.json").read_text() == PLANTED
 
 
+@runs_as_the_attacker
+@chowns_to_the_attacker
 def test_group_writable_folder_of_ours_is_refused(shared_tmp: Path) -> None:
     folder = shared_tmp / "lambda-assume-role"
     cache = JSONFileCache(folder)
     cache["before"] = OURS
-    os.chown(folder, 0, OTHER)
+    os.chown(folder, os.geteuid(), OTHER)
     os.chmod(folder, 0o770)  # the attacker is in the folder's group
     plant(folder)
 
@@ -152,6 +181,7 @@ def test_group_writable_folder_of_ours_is_refused(shared_tmp: Path) -> None:
     assert mode(folder) == 0o770
 
 
+@runs_as_the_attacker
 def test_entry_left_by_another_user_is_refused_after_the_folder_is_tightened(
     shared_tmp: Path,
 ) -> None:
@@ -171,10 +201,11 @@ def test_entry_left_by_another_user_is_refused_after_the_folder_is_tightened(
     assert cache["before"] == OURS
     cache[KEY] = OURS
     assert cache[KEY] == OURS
-    assert (folder / f"{KEY}.json").stat().st_uid == 0
+    assert (folder / f"{KEY}.json").stat().st_uid == os.geteuid()
     assert mode(folder / f"{KEY}.json") == 0o600
 
 
+@runs_as_the_attacker
 def test_attacker_cannot_read_what_we_write_in_a_0755_folder(shared_tmp: Path) -> None:
     folder = shared_tmp / "lambda-assume-role"
     folder.mkdir(mode=0o755)

@@ -18,25 +18,23 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 
+from emulators.lambda_invoke import InvocationContext
 from emulators.moto_server import RequestLog
-from lambda_assume_role import SessionRegistry, get_role_arn, inject_client, inject_session
+from lambda_assume_role import (
+    SessionRegistry,
+    get_role_arn,
+    inject_client,
+    inject_session,
+    invocation,
+)
+from tests.support.contexts import lambda_context
 
 ROLE = "arn:aws:iam::111111111111:role/Powertools"
 
 
-class Context:
-    """A LambdaContext as awslambdaric builds it (memory limit as a string)."""
-
-    function_name = "orders"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:orders"
-    memory_limit_in_mb = "128"
-    aws_request_id = "5f6c2f6e-0000-4000-8000-000000000001"
-    log_group_name = "/aws/lambda/orders"
-    log_stream_name = "2026/11/23/[$LATEST]0123456789abcdef0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+def orders_context() -> InvocationContext:
+    """A LambdaContext as awslambdaric builds it (memory limit as a string), 30 s left."""
+    return lambda_context(30.0, function_name="orders")
 
 
 @pytest.fixture
@@ -68,8 +66,9 @@ def test_logger_and_tracer_outside_ours(
         logger.info("handling")
         return identity(session)
 
+    context = orders_context()
     try:
-        assert handler({}, Context()).endswith("/Powertools/logged")
+        assert handler({}, context).endswith("/Powertools/logged")
     finally:
         package_logger = logging.getLogger("lambda_assume_role")
         package_logger.removeHandler(logger.registered_handler)
@@ -78,7 +77,8 @@ def test_logger_and_tracer_outside_ours(
     assumed = [line for line in lines if "Assumed role" in line["message"]]
     assert len(assumed) == 1
     assert assumed[0]["role_arn"] == ROLE
-    assert assumed[0]["function_request_id"] == Context.aws_request_id
+    assert assumed[0]["function_request_id"] == context.aws_request_id
+    assert assumed[0]["function_name"] == "orders"
     assert any(line["message"] == "handling" for line in lines)
 
 
@@ -89,7 +89,7 @@ def test_event_source_outside_ours(registry: SessionRegistry) -> None:
         arn = sts.get_caller_identity()["Arn"]
         return [f"{record.body}:{arn}" for record in event.records]
 
-    result = handler({"Records": [{"body": "hello", "messageId": "1"}]}, Context())
+    result = handler({"Records": [{"body": "hello", "messageId": "1"}]}, orders_context())
     assert result == ["hello:arn:aws:sts::111111111111:assumed-role/Powertools/sqs"]
 
 
@@ -102,7 +102,7 @@ def test_event_source_inside_ours_is_the_order_that_fails(registry: SessionRegis
         raise AssertionError("not reached")
 
     with pytest.raises(TypeError):
-        handler({"Records": []}, Context())
+        handler({"Records": []}, orders_context())
 
 
 class Order(BaseModel):
@@ -120,7 +120,7 @@ def test_event_parser_outside_ours(registry: SessionRegistry) -> None:
     def handler(event: Order, context: Any, session: Any) -> str:
         return f"{event.amount}@{identity(session)}"
 
-    result = handler({"account": "777777777777", "amount": 3}, Context())
+    result = handler({"account": "777777777777", "amount": 3}, orders_context())
     assert result == "3@arn:aws:sts::777777777777:assumed-role/Orders/parsed"
 
 
@@ -143,8 +143,8 @@ def test_idempotent_outside_ours(
         calls.append(event["order"])
         return {"arn": identity(session)}
 
-    first = handler({"order": "o-1"}, Context())
-    second = handler({"order": "o-1"}, Context())
+    first = handler({"order": "o-1"}, orders_context())
+    second = handler({"order": "o-1"}, orders_context())
     assert first == second == {"arn": "arn:aws:sts::111111111111:assumed-role/Powertools/once"}
     assert calls == ["o-1"]
     assert requests_log.count("AssumeRole") == 1
@@ -167,14 +167,12 @@ def test_one_name_injected_on_both_sides_of_a_powertools_decorator_fails_at_deco
 def test_the_lambda_context_is_bound_inside_powertools_decorators(
     registry: SessionRegistry,
 ) -> None:
-    from lambda_assume_role import deadline
-
     logger = Logger(service="orders")
 
     @logger.inject_lambda_context
     @inject_session(ROLE, registry=registry)
     def handler(event: dict[str, Any], context: Any, session: Any) -> float | None:
-        return deadline.remaining_seconds()
+        return invocation.remaining_seconds()
 
-    assert handler({}, Context()) == 30.0
-    assert deadline.remaining_seconds() is None
+    assert handler({}, orders_context()) == 30.0
+    assert invocation.remaining_seconds() is None

@@ -10,26 +10,16 @@ import pytest
 
 from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError
 from lambda_assume_role.refresh import AssumeRoleCredentials, RefreshWindows
+from tests.support.clocks import WallClock
 
 T0 = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)
 ROLE = "arn:aws:iam::123456789012:role/Policy"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += datetime.timedelta(seconds=seconds)
-
-
 class FakeSTS:
     """Returns fresh keys valid for ``lifetime`` seconds, or raises when told to."""
 
-    def __init__(self, clock: Clock, lifetime: int = 900) -> None:
+    def __init__(self, clock: WallClock, lifetime: int = 900) -> None:
         self.clock = clock
         self.lifetime = lifetime
         self.calls = 0
@@ -49,8 +39,8 @@ class FakeSTS:
 
 def make(
     lifetime: int = 900, windows: RefreshWindows | None = None
-) -> tuple[AssumeRoleCredentials, FakeSTS, Clock]:
-    clock = Clock()
+) -> tuple[AssumeRoleCredentials, FakeSTS, WallClock]:
+    clock = WallClock(T0)
     sts = FakeSTS(clock, lifetime)
     credentials = AssumeRoleCredentials(
         sts,
