@@ -23,6 +23,8 @@ from lambda_assume_role import (
     inject_client,
     inject_session,
 )
+from tests.support.contexts import lambda_context
+from tests.support.preparations import count_preparations
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::123456789012:role/TenantData"
@@ -40,18 +42,6 @@ POLICY = {
     ],
 }
 CLAIM = "custom:tenant_id"
-
-
-class Context:
-    """The parts of a LambdaContext the decorators may touch (no tenant isolation mode)."""
-
-    function_name = "fn"
-    aws_request_id = "req-1"
-
-
-class TenantContext(Context):
-    def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
 
 
 def rest_event(tenant_id: Any) -> dict[str, Any]:
@@ -91,7 +81,7 @@ def test_each_tenant_request_carries_its_tags_source_identity_and_rendered_polic
 ) -> None:
     handler = caller_handler(tenant_data, registry)
     for tenant_id in ("acme", "globex"):
-        handler(rest_event(tenant_id), Context())
+        handler(rest_event(tenant_id), lambda_context())
 
     calls = assume_role_calls(requests_log)
     assert len(calls) == 2
@@ -115,8 +105,8 @@ def test_warm_calls_make_no_new_assume_role_and_two_tenants_get_two_identities(
     tenant_data: TenantRole, registry: SessionRegistry, requests_log: RequestLog
 ) -> None:
     handler = caller_handler(tenant_data, registry)
-    acme = {handler(rest_event("acme"), Context()) for _ in range(5)}
-    globex = {handler(rest_event("globex"), Context()) for _ in range(5)}
+    acme = {handler(rest_event("acme"), lambda_context()) for _ in range(5)}
+    globex = {handler(rest_event("globex"), lambda_context()) for _ in range(5)}
 
     assert requests_log.count("AssumeRole") == 2
     assert requests_log.count("GetCallerIdentity") == 10
@@ -147,7 +137,7 @@ def test_a_warm_tenant_is_neither_rendered_nor_prepared_again(
     clients = {
         tenant_id: [
             inject_client("s3", tenant_data, registry=reg)(lambda event, context, s3: s3)(
-                rest_event(tenant_id), Context()
+                rest_event(tenant_id), lambda_context()
             )
             for reg in (registry, other, registry, other, registry)
         ]
@@ -164,6 +154,66 @@ def test_a_warm_tenant_is_neither_rendered_nor_prepared_again(
     assert requests_log.count("AssumeRole") == 0  # credentials stay lazy
 
 
+def test_a_new_tenant_is_validated_once_and_a_warm_tenant_never(
+    tenant_data: TenantRole, registry: SessionRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = inject_client("s3", tenant_data, registry=registry)(lambda event, context, s3: s3)
+    validations = count_preparations(monkeypatch)
+
+    handler(rest_event("acme"), lambda_context())
+    assert validations == [ROLE]  # by the registry's front door, not again by TenantRole
+    for _ in range(3):
+        handler(rest_event("acme"), lambda_context())
+    assert validations == [ROLE]
+    handler(rest_event("globex"), lambda_context())
+    assert validations == [ROLE, ROLE]
+    # The request the front door accepted is the one parameters() hands out: no new check.
+    assert tenant_data.parameters("acme")["SourceIdentity"] == "acme"
+    assert validations == [ROLE, ROLE]
+
+
+def test_parameters_validates_a_new_tenant_once_and_a_warm_tenant_never(
+    tenant_data: TenantRole, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validations = count_preparations(monkeypatch)
+    for _ in range(3):
+        tenant_data.parameters("acme")
+        tenant_data(rest_event("acme"), lambda_context())
+    assert validations == [ROLE]
+
+
+def test_with_validate_false_a_tenant_is_still_validated_once_by_tenant_role(
+    registry: SessionRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    role = TenantRole(ROLE, tenant=authorizer_claim(CLAIM), validate=False)
+    handler = inject_client("s3", role, registry=registry)(lambda event, context, s3: s3)
+    preparations = count_preparations(monkeypatch)
+    for _ in range(3):
+        handler(rest_event("acme"), lambda_context())
+    # One validation by TenantRole, and one preparation by the front door that only
+    # normalises and keys (validate=False); a warm tenant neither.
+    assert preparations == [ROLE, ROLE]
+    with pytest.raises(TenantError, match=r"Tags\[0\]\.Value must match"):
+        handler(rest_event("a,b"), lambda_context())
+    assert len(registry) == 1
+
+
+def test_a_chaining_cap_the_registry_adds_is_not_blamed_on_the_tenant(
+    parent: boto3.Session, requests_log: RequestLog
+) -> None:
+    from lambda_assume_role import assume_role, get_role_arn
+
+    chained = SessionRegistry(assume_role(parent, get_role_arn("999999999999", "Hop")))
+    role = TenantRole(ROLE, tenant=authorizer_claim(CLAIM), DurationSeconds=7200)
+    handler = inject_client("sts", role, registry=chained)(lambda event, context, sts: sts)
+
+    with pytest.raises(InvalidParameterError, match="role chaining") as raised:
+        handler(rest_event("acme"), lambda_context())
+    assert not isinstance(raised.value, TenantError)
+    assert len(chained) == 0
+    assert requests_log.count("AssumeRole") == 0
+
+
 def test_a_decorators_own_keywords_reach_every_tenants_request(
     registry: SessionRegistry, requests_log: RequestLog
 ) -> None:
@@ -175,7 +225,7 @@ def test_a_decorators_own_keywords_reach_every_tenants_request(
         return arn
 
     for tenant_id in ("acme", "globex", "acme"):
-        handler(rest_event(tenant_id), Context())
+        handler(rest_event(tenant_id), lambda_context())
 
     calls = assume_role_calls(requests_log)
     assert [call.params["DurationSeconds"] for call in calls] == ["1800", "1800"]
@@ -209,7 +259,7 @@ def test_injection_attempts_are_refused_before_any_request_with_nothing_cached(
     handler = caller_handler(tenant_data, registry)
 
     with pytest.raises(TenantError) as raised:
-        handler(rest_event(tenant_id), Context())
+        handler(rest_event(tenant_id), lambda_context())
 
     message = str(raised.value)
     assert "authorizer_claim('custom:tenant_id')" in message
@@ -231,10 +281,12 @@ def test_an_id_sts_refuses_where_it_lands_is_refused_naming_the_source(
     # is too short for SourceIdentity.
     for tenant_id, rule in (("a,b", r"Tags\[0\]\.Value must match"), ("a", "SourceIdentity")):
         with pytest.raises(TenantError, match=rule) as raised:
-            handler(rest_event(tenant_id), Context())
-        assert str(raised.value).startswith(
+            handler(rest_event(tenant_id), lambda_context())
+        message = str(raised.value)
+        assert message.startswith(
             "tenant id from authorizer_claim('custom:tenant_id') makes a request STS refuses"
         )
+        assert f"'{tenant_id}'" not in message  # the model quotes the value: never shown
     assert requests_log.all() == []
     assert len(registry) == 0
 
@@ -247,12 +299,12 @@ def test_context_tenant_id_is_the_default_source_and_missing_it_is_a_clear_error
         arn: str = session.client("sts").get_caller_identity()["Arn"]
         return arn
 
-    assert "/TenantData/acme." in handler({}, TenantContext("acme"))
+    assert "/TenantData/acme." in handler({}, lambda_context(tenant_id="acme"))
     (call,) = assume_role_calls(requests_log)
     assert call.params["SourceIdentity"] == "acme"
 
     with pytest.raises(TenantError, match="not running in Lambda's tenant isolation mode"):
-        handler({}, Context())
+        handler({}, lambda_context())
     assert requests_log.count("AssumeRole") == 1
 
 
@@ -275,7 +327,7 @@ def test_many_tenants_never_exceed_the_registry_bound_and_evicted_clients_are_cl
     handler = inject_client("sts", tenant_data, registry=registry)(lambda event, context, sts: sts)
     closed: list[str] = []
     for n in range(8):
-        client = handler(rest_event(f"tenant{n}"), Context())
+        client = handler(rest_event(f"tenant{n}"), lambda_context())
         original = client.close
 
         def close(n: int = n, original: Any = original) -> None:
@@ -301,7 +353,7 @@ def test_packed_policy_too_large_names_the_tenant_and_quotes_the_percentage(
     handler = caller_handler(tenant_data, SessionRegistry(boto3.Session()))
 
     with pytest.raises(AssumeRoleError) as raised:
-        handler(rest_event("acme"), Context())
+        handler(rest_event("acme"), lambda_context())
 
     error = raised.value
     assert error.error_code == "PackedPolicyTooLarge"
@@ -325,18 +377,11 @@ def test_threads_racing_one_new_tenants_first_use_share_one_client_and_one_assum
         with lock:
             seen.append((sts, arn))
 
-    assert run_together(handler, [(rest_event("acme"), Context())] * 16) == []
+    assert run_together(handler, [(rest_event("acme"), lambda_context())] * 16) == []
     assert len({id(client) for client, _ in seen}) == 1
     assert len({arn for _, arn in seen}) == 1
     assert requests_log.count("AssumeRole") == 1
     assert len(registry) == 1
-
-
-class LateContext(Context):
-    """An invocation with too little time left to start an AssumeRole call."""
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 500
 
 
 def test_a_new_tenant_near_the_lambda_deadline_fails_naming_the_role_without_calling_sts(
@@ -344,8 +389,9 @@ def test_a_new_tenant_near_the_lambda_deadline_fails_naming_the_role_without_cal
 ) -> None:
     handler = caller_handler(tenant_data, registry)
 
+    # Too little time left to start an AssumeRole call (the context's clock stands still).
     with pytest.raises(AssumeRoleTimeoutError, match="not attempted") as raised:
-        handler(rest_event("acme"), LateContext())
+        handler(rest_event("acme"), lambda_context(0.5))
 
     assert ROLE in str(raised.value)
     assert requests_log.count("AssumeRole") == 0

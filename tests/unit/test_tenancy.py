@@ -26,6 +26,7 @@ from lambda_assume_role.tenancy import (
     check_tenant_id,
     context_tenant_id,
 )
+from tests.support.contexts import lambda_context
 
 ROLE = "arn:aws:iam::123456789012:role/TenantData"
 CLAIM = "custom:tenant_id"
@@ -247,24 +248,24 @@ def test_the_template_is_copied_at_construction() -> None:
 def test_the_memo_is_bounded_and_a_warm_tenant_is_not_rendered_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from lambda_assume_role import tenancy
+    from lambda_assume_role.tenancy import role as tenancy_role
 
-    monkeypatch.setattr(tenancy, "_MEMO_SIZE", 4)
+    monkeypatch.setattr(tenancy_role, "_MEMO_SIZE", 4)
     tenant_role = role()
     renders: list[str] = []
-    real = tenant_role._render_checked
+    real = tenant_role._render
 
-    def counting(tenant_id: str, source: str, *, probe: bool = False) -> dict[str, Any]:
+    def counting(tenant_id: str, source: str) -> dict[str, Any]:
         renders.append(tenant_id)
-        return real(tenant_id, source, probe=probe)
+        return real(tenant_id, source)
 
-    monkeypatch.setattr(tenant_role, "_render_checked", counting)
+    monkeypatch.setattr(tenant_role, "_render", counting)
     for _ in range(3):
         tenant_role.parameters("acme")
     assert renders == ["acme"]
     for n in range(10):
         tenant_role.parameters(f"tenant{n}")
-    assert len(tenant_role._memo) == 4
+    assert len(tenant_role._requests) == 4
 
 
 def test_concurrent_first_calls_for_one_tenant_agree() -> None:
@@ -282,7 +283,7 @@ def test_concurrent_first_calls_for_one_tenant_agree() -> None:
     for thread in threads:
         thread.join()
     assert all(r == results[0] for r in results)  # one session name, even outside Lambda
-    assert len(tenant_role._memo) == 1
+    assert len(tenant_role._requests) == 1
 
 
 # --- Construction ------------------------------------------------------------------------------
@@ -353,7 +354,9 @@ def test_a_policy_too_long_for_a_tenant_is_refused_naming_the_source() -> None:
     tenant_role.parameters("a" * 100)
     with pytest.raises(TenantError, match="Policy must be at most 2048 characters") as raised:
         tenant_role.parameters("a" * 250)
-    assert str(raised.value).startswith("tenant id from parameters() makes a request STS refuses")
+    message = str(raised.value)
+    assert message.startswith("tenant id from parameters() makes a request STS refuses")
+    assert "aaaa" not in message  # the model quotes the start of the policy: cut
 
 
 def test_a_placeholder_spelled_around_the_tenant_never_survives() -> None:
@@ -378,14 +381,27 @@ def test_the_repr_shows_the_role_and_templates_and_no_tenant() -> None:
 
 
 def test_context_tenant_id_is_read_at_each_call() -> None:
-    context = SimpleNamespace(tenant_id="acme")
+    context = lambda_context(tenant_id="acme")
     assert TenantRole(ROLE)({}, context)["SourceIdentity"] == "acme"
     context.tenant_id = "globex"
     assert TenantRole(ROLE)({}, context)["SourceIdentity"] == "globex"
     with pytest.raises(TenantError, match=r"tenant=authorizer_claim") as raised:
-        context_tenant_id({}, SimpleNamespace(tenant_id=None))
+        context_tenant_id({}, lambda_context(tenant_id=None))
     assert raised.value.source == "context.tenant_id"
     assert "tenant isolation mode" in str(raised.value)
+
+
+def test_context_tenant_id_looks_through_a_durable_context_to_its_lambda_context() -> None:
+    # A durable function's handler gets a DurableContext carrying the Lambda context.
+    durable = SimpleNamespace(lambda_context=lambda_context(tenant_id="acme"))
+    assert context_tenant_id({}, durable) == "acme"
+    assert TenantRole(ROLE)({}, durable)["SourceIdentity"] == "acme"
+    with pytest.raises(TenantError, match=r"^context\.tenant_id is not set: the function is not"):
+        context_tenant_id({}, SimpleNamespace(lambda_context=lambda_context()))
+    with pytest.raises(TenantError, match=r"^context\.tenant_id is not set"):
+        context_tenant_id({}, None)
+    # Anything that is no Lambda context (no deadline) is read as it is.
+    assert context_tenant_id({}, SimpleNamespace(tenant_id="acme")) == "acme"
 
 
 def rest(authorizer: dict[str, Any]) -> dict[str, Any]:
