@@ -136,8 +136,16 @@ REPO_DIR         := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST))
 PYTHON_FOR_BUILD ?= python3.13
 LAYER_RUNTIMES   := python3.13
 ARTIFACTS_DIR    ?= build/LambdaAssumeRoleLayer
+# PYTHON_FOR_BUILD is run first, so that a missing one stops the build with this line
+# (README.md quotes it) before anything is made: a pyenv shim whose version is not
+# selected would fail in the venv step with pyenv's own "python3.13: command not found".
+LAYER_PYTHON_MISSING := build-LambdaAssumeRoleLayer: $(PYTHON_FOR_BUILD) (PYTHON_FOR_BUILD) \
+  does not run here: put a python3.13 first on PATH (with pyenv, e.g. PYENV_VERSION=3.13.0 \
+  sam build), or name one: PYTHON_FOR_BUILD=/path/to/python3.13 sam build
 
 build-LambdaAssumeRoleLayer:
+	@$(PYTHON_FOR_BUILD) -c 'import sys; sys.exit(sys.version_info < (3, 10))' >/dev/null 2>&1 \
+	  || { echo '$(LAYER_PYTHON_MISSING)' >&2; exit 2; }
 	@set -e; venv=$$(mktemp -d "$${TMPDIR:-/tmp}/layer-venv.XXXXXX"); trap 'rm -rf "$$venv"' EXIT; \
 	$(PYTHON_FOR_BUILD) -m venv "$$venv"; \
 	"$$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$(REPO_DIR)"; \

@@ -1,4 +1,16 @@
-"""``python -m lambda_assume_role``: runs `lambda_assume_role_tools.cli` (not in the layer)."""
+"""``python -m lambda_assume_role`` runs the ``lambda-assume-role`` command.
+
+As ``python -m aws_assume_role_lib`` runs aws-assume-role-lib's, for parity. This is
+the one documented exception to "the runtime package never imports the tools package":
+the command lives in `lambda_assume_role_tools.cli`, which builds and drives this
+package and is not in the Lambda layer. Nothing imports this module, and the layer
+leaves it out (`lambda_assume_role_tools.layer.COMMAND_LINE_ENTRY`), so in Lambda
+``python -m lambda_assume_role`` is Python's own one line ("No module named
+lambda_assume_role.__main__"), not an import traceback.
+"""
+
+from __future__ import annotations
+
 from lambda_assume_role_tools.cli import main
 
 raise SystemExit(main())

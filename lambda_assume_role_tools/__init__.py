@@ -5,10 +5,11 @@
 * `lambda_assume_role_tools.layer`: the Lambda layer builder.
 
 Why a package of its own: every function that uses the layer would otherwise carry about
-1,000 lines that never run in Lambda, and the layer builder would have to keep a list of
+2,000 lines that never run in Lambda, and the layer builder would have to keep a list of
 the runtime package's files to leave out, a list that drifts. With the split, the layer
-ships the runtime package whole (all but its three-line ``__main__.py``) and none of
-this package. Powertools keeps its layer project outside its package for the same reason.
-Both packages ship in the same distribution, so ``pip install lambda-assume-role`` still
+ships the runtime package whole but for one file, its ``__main__.py``
+(`lambda_assume_role_tools.layer.COMMAND_LINE_ENTRY`), and none of this package.
+Powertools keeps its layer project outside its package for the same reason. Both
+packages ship in the same distribution, so ``pip install lambda-assume-role`` still
 gives the command, and ``python -m lambda_assume_role`` still runs it.
 """

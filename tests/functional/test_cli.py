@@ -245,6 +245,43 @@ def test_build_layer_runtime_without_interpreter_is_one_line_exit_2(
     assert not output.exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (
+            ["--directory", "--output", "layer.zip"],
+            "--output layer.zip ends in .zip, but --directory",
+        ),
+        (["--directory", "--output", "LAYER.ZIP"], "--output LAYER.ZIP ends in .zip"),
+        (["--output", "."], "--output . is a folder, but without --directory"),
+    ],
+    ids=["directory-named-zip", "directory-named-zip-upper-case", "zip-named-folder"],
+)
+def test_build_layer_output_that_does_not_fit_the_form_is_exit_2_before_any_work(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    named: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["build-layer", *arguments]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"lambda-assume-role: {named}")
+    assert captured.err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == [], "nothing written"
+
+
+def test_build_layer_runtimes_given_as_a_list_say_to_repeat_the_option(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["build-layer", "--runtime", "python3.12", "python3.13"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: python3.13" in err
+    assert "repeat it for each (--runtime python3.12 --runtime python3.13)" in err
+
+
 # -- the option table -------------------------------------------------------------------
 
 
@@ -391,10 +428,27 @@ def test_closed_stdout_is_one_line_without_traceback(moto_server: MotoServer) ->
     assert "stdout was closed" in err
 
 
-def test_interrupt_during_assume_role_is_one_line_exit_130(fault_proxy: FaultProxy) -> None:
+# Starts Python with SIGINT ignored, as a background job of a non-interactive shell
+# (`make test &`) starts every process: Python then installs no KeyboardInterrupt handler.
+_SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
+@pytest.mark.parametrize(
+    "python",
+    [[sys.executable], [sys.executable, "-c", _SIGINT_IGNORED]],
+    ids=["sigint-default", "sigint-ignored-at-start"],
+)
+def test_interrupt_during_assume_role_is_one_line_exit_130(
+    fault_proxy: FaultProxy, python: list[str]
+) -> None:
+    # The CLI takes SIGINT itself: started with it ignored, it used to sit out the
+    # signal and STS's read timeouts (3 attempts of 5 s), then exit 4.
     fault_proxy.fail("AssumeRole", "hang")
     process = subprocess.Popen(
-        [*CLI, "assume", ROLE, "--json"],
+        [*python, "-m", "lambda_assume_role", "assume", ROLE, "--json"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -403,6 +457,7 @@ def test_interrupt_during_assume_role_is_one_line_exit_130(fault_proxy: FaultPro
     )
     try:
         assert fault_proxy.wait_hanging(timeout=60)
+        assert process.poll() is None, "the CLI gave up on STS before it was interrupted"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
@@ -475,9 +530,28 @@ def test_credential_process_calling_itself_stops_with_one_line(
     env = _config(tmp_path, f"[profile looping]\ncredential_process = {line}\n")
     env["AWS_PROFILE"] = "looping"
 
-    err = _assert_one_line_error(_run([*CLI, "assume", ROLE, "--json"], env), 3)
-    assert "calls itself" in err
-    assert "--profile" in err
+    # A configuration error (exit 2, as the README's table says), passed on from the
+    # credential_process child that found the loop: not "no credentials" (3).
+    err = _assert_one_line_error(_run([*CLI, "assume", ROLE, "--json"], env), 2)
+    assert err.startswith("lambda-assume-role: credential_process calls itself: ")
+    assert "profile 'looping' runs lambda-assume-role without --profile" in err
+    assert "Add --profile <source profile>" in err
+    assert runs.read_text().count("run") == 1
+    assert requests_log.matching("AssumeRole") == []
+
+
+def test_credential_process_naming_its_own_profile_says_to_change_it(
+    moto_server: MotoServer, requests_log: RequestLog, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    line = _process_line(runs, ROLE, "--json", "--profile", "self")
+    env = _config(tmp_path, f"[profile self]\ncredential_process = {line}\n")
+
+    result = _run([*CLI, "assume", ROLE, "--json", "--profile", "self"], env)
+    err = _assert_one_line_error(result, 2)
+    assert "profile 'self' runs lambda-assume-role with --profile self, the profile itself" in err
+    assert "Change that --profile to a profile with its own credentials" in err
+    assert "Add --profile" not in err
     assert runs.read_text().count("run") == 1
     assert requests_log.matching("AssumeRole") == []
 

@@ -51,9 +51,15 @@ def _inside(path: str, folder: Path) -> bool:
     return Path(path).resolve().is_relative_to(folder.resolve())
 
 
-def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> None:
-    # Sources only: this interpreter (3.11) is no Lambda runtime, so the layer's bytecode
-    # is not for it; test_layer_bytecode.py imports it under each runtime's interpreter.
+def _run_in_layer(tmp_path: Path, *arguments: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Run this Python with the extracted full layer and the runtime's packages only.
+
+    Sources only: this interpreter (3.11) is no Lambda runtime, so the layer's bytecode
+    is not for it; test_layer_bytecode.py imports it under each runtime's interpreter.
+
+    Returns:
+        The layer's extracted ``python/`` folder, and the finished process.
+    """
     report = shared_layer(bytecode=False)
     opt = tmp_path / "opt"
     with zipfile.ZipFile(report.path) as archive:
@@ -75,7 +81,7 @@ def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> 
     if sys.version_info >= (3, 11):
         flags.append("-P")  # do not put the working directory on sys.path
     result = subprocess.run(
-        [sys.executable, *flags, "-c", CHECK],
+        [sys.executable, *flags, *arguments],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -83,6 +89,11 @@ def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> 
         timeout=60,
         check=False,
     )
+    return layer_python, result
+
+
+def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> None:
+    layer_python, result = _run_in_layer(tmp_path, "-c", CHECK)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -96,3 +107,14 @@ def test_extracted_layer_provides_powertools_and_the_package(tmp_path: Path) -> 
     # The trimmed .dist-info (METADATA only) is still found by importlib.metadata.
     assert seen["powertools_metadata_version"] == seen["powertools_version"]
     assert _inside(seen["powertools_dist"], layer_python)
+
+
+def test_python_m_lambda_assume_role_in_the_layer_is_one_line(tmp_path: Path) -> None:
+    # The layer leaves __main__.py out (COMMAND_LINE_ENTRY): it runs the command line,
+    # whose package the layer does not ship. Python's own answer is one line.
+    _, result = _run_in_layer(tmp_path, "-m", "lambda_assume_role", "assume", "x")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "No module named lambda_assume_role.__main__" in result.stderr

@@ -5,6 +5,7 @@ tests/functional/test_layer_bytecode.py imports the layer under each runtime's i
 
 from __future__ import annotations
 
+import ast
 import base64
 import csv
 import hashlib
@@ -21,8 +22,8 @@ from typing import Any
 import pytest
 
 import lambda_assume_role
-from lambda_assume_role_tools import layer
 from lambda_assume_role_tools.layer import (
+    COMMAND_LINE_ENTRY,
     SUPPORTED_RUNTIMES,
     InterpreterNotFoundError,
     LayerBuildError,
@@ -30,14 +31,16 @@ from lambda_assume_role_tools.layer import (
     UnsupportedRuntimeError,
     build_layer,
     build_layer_directory,
+    find_interpreter,
 )
+from lambda_assume_role_tools.layer import build as layer_build
+from lambda_assume_role_tools.layer.bytecode import compile_sources
+from lambda_assume_role_tools.layer.contents import distribution_entries, runtime_distributions
 from tests.support.layers import shared_layer
 from tests.support.template import load_template
 
 PACKAGE_DIR = Path(lambda_assume_role.__file__).parent
 OUR_DIST_INFO = f"python/lambda_assume_role-{lambda_assume_role.__version__}.dist-info"
-# What runs only from the command line: never in the layer.
-NOT_SHIPPED = {"__main__.py", "cli.py", "layer.py"}
 REPOSITORY = PACKAGE_DIR.parent
 RUNTIME_TOP_LEVEL = {"boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six", "jmespath"}
 RUNTIME_DISTRIBUTIONS = {
@@ -114,18 +117,43 @@ def test_package_ships_exactly_its_runtime_modules_with_bytecode(
     modules = {
         p.relative_to(PACKAGE_DIR).as_posix()
         for p in PACKAGE_DIR.rglob("*.py")
-        if "__pycache__" not in p.parts and p.name != "__main__.py"
+        if "__pycache__" not in p.parts
     }
-    assert "__init__.py" in modules
-    assert not NOT_SHIPPED & modules, "the CLI and the layer builder left the runtime package"
-    expected = {f"python/lambda_assume_role/{m}" for m in modules}
+    assert {"__init__.py", COMMAND_LINE_ENTRY} <= modules
+    shipped = modules - {COMMAND_LINE_ENTRY}  # the one file left out, and only it
+    expected = {f"python/lambda_assume_role/{m}" for m in shipped}
     expected.add("python/lambda_assume_role/py.typed")
-    for module in modules:
+    for module in shipped:
         folder, _, stem = f"python/lambda_assume_role/{module}".rpartition("/")
         for runtime in report.runtimes:
             expected.add(f"{folder}/__pycache__/{stem[:-3]}.{_cache_tag(runtime)}.pyc")
     assert {n for n in names if n.startswith("python/lambda_assume_role/")} == expected
     assert not [n for n in names if n.split("/")[1].startswith("lambda_assume_role_tools")]
+
+
+def _imports_the_tools(source: bytes) -> bool:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        if any(n.split(".")[0] == "lambda_assume_role_tools" for n in names):
+            return True
+    return False
+
+
+def test_nothing_the_layer_ships_of_ours_imports_the_tools_package(
+    built: dict[str, tuple[Path, LayerReport]], kind: str
+) -> None:
+    # The layer has no lambda_assume_role_tools: a module importing it would fail there.
+    # The check can fail: the file the layer leaves out is the one that imports it.
+    assert _imports_the_tools((PACKAGE_DIR / COMMAND_LINE_ENTRY).read_bytes())
+    contents = _contents(built[kind][0])
+    ours = [n for n in contents if n.startswith("python/lambda_assume_role/") and n.endswith(".py")]
+    assert ours
+    assert [n for n in ours if _imports_the_tools(contents[n])] == []
 
 
 def test_bytecode_is_unchecked_hash_for_each_declared_runtime(
@@ -355,7 +383,7 @@ def test_every_declared_runtime_has_an_interpreter_and_the_others_a_notice(
 ) -> None:
     report = built["full"][1]
     for runtime in SUPPORTED_RUNTIMES:
-        found = layer.find_interpreter(runtime)
+        found = find_interpreter(runtime)
         if runtime in report.runtimes:
             assert found is not None
             assert found.cache_tag == _cache_tag(runtime)
@@ -450,7 +478,7 @@ def test_failed_build_keeps_the_previous_zip(
     target = tmp_path / "layer.zip"
     target.write_bytes(b"previous")
     calls = 0
-    real = layer._zip_info
+    real = layer_build.zip_info
 
     def failing(arcname: str) -> zipfile.ZipInfo:
         nonlocal calls
@@ -459,7 +487,7 @@ def test_failed_build_keeps_the_previous_zip(
             raise OSError("disk full")
         return real(arcname)
 
-    monkeypatch.setattr(layer, "_zip_info", failing)
+    monkeypatch.setattr(layer_build, "zip_info", failing)
     with pytest.raises(OSError, match="disk full"):
         build_layer(target, slim=True, bytecode=False)
     assert target.read_bytes() == b"previous"
@@ -517,7 +545,7 @@ def test_distribution_files_are_filtered(fake_site: Path) -> None:
         },
     )
     dist = importlib.metadata.distribution("fake-pkg")
-    entries = dict(layer._distribution_entries(dist))
+    entries = dict(distribution_entries(dist))
     assert sorted(entries) == [
         "python/fake_pkg-1.0.dist-info/LICENSE.txt",
         "python/fake_pkg-1.0.dist-info/METADATA",
@@ -534,7 +562,7 @@ def test_compiled_code_is_refused(fake_site: Path) -> None:
     _fake_distribution(fake_site, "fake-native", {"fake_native/_speedups.so": ""})
     dist = importlib.metadata.distribution("fake-native")
     with pytest.raises(LayerBuildError, match="compiled code"):
-        list(layer._distribution_entries(dist))
+        list(distribution_entries(dist))
 
 
 def test_requirements_walk_skips_extras_markers_and_runtime(fake_site: Path) -> None:
@@ -559,28 +587,28 @@ def test_requirements_walk_skips_extras_markers_and_runtime(fake_site: Path) -> 
     )
     _fake_distribution(fake_site, "fake-new", {"fake_new.py": ""}, requires=("fake-dep[speed]",))
     _fake_distribution(fake_site, "fake-extra-dep", {"fake_extra_dep.py": ""})
-    found = [d.metadata["Name"] for d in layer._runtime_distributions("fake-root")]
+    found = [d.metadata["Name"] for d in runtime_distributions("fake-root")]
     # Extras are not followed; a requirement that is not installed had a marker
     # that did not apply to this interpreter.
     assert found == ["fake-root", "fake-dep", "fake-new"]
 
 
 def test_a_file_a_runtime_cannot_compile_fails_the_build_naming_it(tmp_path: Path) -> None:
-    interpreter = next(filter(None, map(layer.find_interpreter, SUPPORTED_RUNTIMES)), None)
+    interpreter = next(filter(None, map(find_interpreter, SUPPORTED_RUNTIMES)), None)
     if interpreter is None:
         pytest.skip("no interpreter for a supported runtime here")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "good.py").write_text("x = 1\n")
     (tmp_path / "pkg" / "bad.py").write_text("x = 1\ndef (:\n")
     with pytest.raises(LayerBuildError) as raised:
-        layer._compile(tmp_path, ["pkg/good.py", "pkg/bad.py"], interpreter)
+        compile_sources(tmp_path, ["pkg/good.py", "pkg/bad.py"], interpreter)
     assert str(raised.value).startswith(f"{interpreter.runtime}: {interpreter.executable} ")
     assert "pkg/bad.py, line 2: SyntaxError: invalid syntax" in str(raised.value)
 
 
 def test_missing_root_distribution_is_an_error(fake_site: Path) -> None:
     with pytest.raises(LayerBuildError, match="fake-not-installed is not installed"):
-        layer._runtime_distributions("fake-not-installed")
+        runtime_distributions("fake-not-installed")
 
 
 def test_zip_parent_folders_are_created(tmp_path: Path) -> None:

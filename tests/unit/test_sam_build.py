@@ -21,6 +21,7 @@ here the folder itself) with the Makefile SAM picks (``ContextPath``'s, else the
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shlex
 import shutil
@@ -108,12 +109,17 @@ def _source(properties: dict[str, Any]) -> Path:
     return (REPOSITORY / uri).resolve()
 
 
+def _makefile(properties: dict[str, Any], metadata: dict[str, Any]) -> Path:
+    """The Makefile SAM runs for a resource: ``ContextPath``'s, else the CodeUri's."""
+    return (REPOSITORY / metadata.get("ContextPath", _source(properties)) / "Makefile").resolve()
+
+
 def _make_commands(
     name: str, properties: dict[str, Any], metadata: dict[str, Any]
 ) -> list[Command]:
     """The shell commands of ``build-<name>``, as SAM's makefile build would run them."""
     source = _source(properties)
-    makefile = (REPOSITORY / metadata.get("ContextPath", source) / "Makefile").resolve()
+    makefile = _makefile(properties, metadata)
     assert makefile.is_file(), f"{name}: no {makefile}"
     printed = subprocess.run(
         [
@@ -236,6 +242,56 @@ def test_layer_target_builds_from_the_package_alone_for_the_declared_runtimes(
         for arguments in _pip_installs(commands):
             assert not any("[" in argument for argument in arguments), arguments
         assert not any(".venv" in token for command in commands for token in command), name
+
+
+# What a pyenv shim prints when the version that has the command is not selected.
+PYENV_SHIM = "#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n"
+
+
+def test_layer_target_without_its_python_stops_first_with_the_readme_line(
+    template: dict[str, Any], tmp_path: Path
+) -> None:
+    # On a pyenv machine where python3.13 is not selected, python3.13 on PATH is a shim
+    # that fails. The target runs it before anything else and stops with one line of its
+    # own, which the README quotes: no venv made, nothing written, no pyenv message.
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "python3.13").write_text(PYENV_SHIM)
+    (shims / "python3.13").chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    artifacts = tmp_path / "artifacts"
+    skipped = {"PYTHON_FOR_BUILD", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    env = {k: v for k, v in os.environ.items() if k not in skipped}
+    env.update(PATH=f"{shims}{os.pathsep}{os.environ['PATH']}", TMPDIR=str(scratch))
+    readme = " ".join((REPOSITORY / "README.md").read_text(encoding="utf-8").split())
+    for name, (properties, metadata) in _built(template, "AWS::Serverless::LayerVersion").items():
+        result = subprocess.run(
+            [
+                "make",
+                "-s",
+                "--no-print-directory",
+                "-f",
+                str(_makefile(properties, metadata)),
+                f"build-{name}",
+                f"ARTIFACTS_DIR={artifacts}",
+            ],
+            cwd=_source(properties),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode != 0, name
+        line = result.stderr.splitlines()[0]
+        assert line.startswith(f"build-{name}: python3.13 (PYTHON_FOR_BUILD) does not run here"), (
+            result.stderr
+        )
+        assert line in readme, f"README.md does not quote: {line}"
+        assert "command not found" not in result.stderr
+        assert list(scratch.iterdir()) == [], "no venv made"
+        assert not artifacts.exists()
 
 
 def _resources_of(document: dict[str, Any], base: Path) -> list[tuple[str, dict[str, Any]]]:
