@@ -135,8 +135,11 @@ def _fetch(
         raise CommandError(EXIT_NO_CREDENTIALS, "unable to locate credentials")
     remember_secrets(frozen_parent.secret_key, frozen_parent.token)
 
-    if "SerialNumber" in request and "TokenCode" not in request:
-        arguments["TokenCode"] = _read_token_code(str(request["SerialNumber"]))
+    from lambda_assume_role.parameters import mfa_prompt
+
+    question = mfa_prompt(request)
+    if question is not None:
+        arguments["TokenCode"] = _read_token_code(question)
 
     try:
         session = assume_role(parent, args.RoleArn, region_name=True, **arguments)
@@ -169,7 +172,7 @@ def _fetch(
     return frozen, expiry.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _read_token_code(serial_number: str) -> str:
+def _read_token_code(question: str) -> str:
     """Ask for the MFA code: on the terminal, else one line from stdin.
 
     botocore prompts too, but ``getpass`` falls back to stdin with a warning
@@ -183,7 +186,7 @@ def _read_token_code(serial_number: str) -> str:
         if _has_terminal():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", getpass.GetPassWarning)
-                code = getpass.getpass(f"Enter MFA code for {serial_number}: ")
+                code = getpass.getpass(question)
         else:
             code = sys.stdin.readline() if sys.stdin is not None else ""
     except EOFError:
