@@ -161,7 +161,7 @@ def _parent() -> boto3.Session:
 
 def _run_ours(parent: boto3.Session, accounts: list[str], tally: Tally) -> None:
     from lambda_assume_role import fan_out
-    from lambda_assume_role.targets import Target
+    from lambda_assume_role.fanout import Target
 
     def work(session: boto3.Session, target: Target) -> tuple[str, str]:
         return _identity(session)
@@ -263,7 +263,7 @@ def measure_flat() -> FlatResult:
     """Ours over ``FLAT_ACCOUNTS`` x ``REGIONS`` from a lazy iterator, RSS sampled as the
     outcomes stream in."""
     from lambda_assume_role import fan_out
-    from lambda_assume_role.targets import Target
+    from lambda_assume_role.fanout import Target
 
     def work(session: boto3.Session, target: Target) -> tuple[str, str]:
         return _identity(session)
@@ -315,7 +315,7 @@ def measure_deadline() -> list[DeadlineRun]:
     one process: cold (the first run: models parsed, connections opened) and warm (as in a
     later invocation of the same Lambda environment), each over accounts of its own."""
     from lambda_assume_role import fan_out
-    from lambda_assume_role.targets import Target
+    from lambda_assume_role.fanout import Target
 
     def work(session: boto3.Session, target: Target) -> tuple[str, str]:
         identity = _identity(session)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lambda_assume_role.assume import patch_boto3 as patch_boto3
     from lambda_assume_role.cache import InsecureCacheError as InsecureCacheError
     from lambda_assume_role.cache import JSONFileCache as JSONFileCache
+    from lambda_assume_role.clients import ClientOptions as ClientOptions
     from lambda_assume_role.decorators import inject_client as inject_client
     from lambda_assume_role.decorators import inject_session as inject_session
     from lambda_assume_role.errors import AssumeRoleConnectionError as AssumeRoleConnectionError
@@ -30,20 +31,19 @@ if TYPE_CHECKING:
     from lambda_assume_role.errors import InvalidParameterError as InvalidParameterError
     from lambda_assume_role.fanout import FanOutRun as FanOutRun
     from lambda_assume_role.fanout import FanOutSummary as FanOutSummary
+    from lambda_assume_role.fanout import Outcome as Outcome
+    from lambda_assume_role.fanout import Target as Target
     from lambda_assume_role.fanout import fan_out as fan_out
+    from lambda_assume_role.fanout import organization_accounts as organization_accounts
     from lambda_assume_role.naming import (
         generate_lambda_session_name as generate_lambda_session_name,
     )
-    from lambda_assume_role.organizations import organization_accounts as organization_accounts
     from lambda_assume_role.parameters import (
         AUTOMATIC_ROLE_SESSION_NAME as AUTOMATIC_ROLE_SESSION_NAME,
     )
     from lambda_assume_role.refresh_policy import RefreshWindows as RefreshWindows
-    from lambda_assume_role.clients import ClientOptions as ClientOptions
     from lambda_assume_role.registry import SessionRegistry as SessionRegistry
     from lambda_assume_role.role import PreparedRole as PreparedRole
-    from lambda_assume_role.targets import Outcome as Outcome
-    from lambda_assume_role.targets import Target as Target
     from lambda_assume_role.telemetry import instrument as instrument
     from lambda_assume_role.tenancy import TenantError as TenantError
     from lambda_assume_role.tenancy import TenantRole as TenantRole
@@ -72,11 +72,11 @@ _SOURCES = {
     "InsecureCacheError": "cache",
     "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
-    "Outcome": "targets",
+    "Outcome": "fanout",
     "PreparedRole": "role",
     "RefreshWindows": "refresh_policy",
     "SessionRegistry": "registry",
-    "Target": "targets",
+    "Target": "fanout",
     "TenantError": "tenancy",
     "TenantRole": "tenancy",
     "assume_role": "assume",
@@ -89,7 +89,7 @@ _SOURCES = {
     "inject_client": "decorators",
     "inject_session": "decorators",
     "instrument": "telemetry",
-    "organization_accounts": "organizations",
+    "organization_accounts": "fanout",
     "patch_boto3": "assume",
 }
 

@@ -24,6 +24,7 @@ __all__ = [
     "RoleArn",
     "get_assumed_role_session_arn",
     "get_role_arn",
+    "is_account_id",
     "is_assumed_role_arn",
     "parse_role_arn",
 ]
@@ -32,6 +33,9 @@ ROLE_ARN_RULE = "arn:<partition>:iam::<12-digit account id>:role/[<path>/]<name>
 """The shape a role ARN must have, as shown in error messages."""
 
 _ACCOUNT_ID_LENGTH = 12
+# The one account-id rule: 12 ASCII digits (the ARN patterns below embed it).
+_ACCOUNT_ID = rf"[0-9]{{{_ACCOUNT_ID_LENGTH}}}"
+_ACCOUNT_ID_PATTERN = re.compile(_ACCOUNT_ID, re.ASCII)
 
 # Partitions: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-eusc ...
 _PARTITION = r"aws[a-z-]*"
@@ -41,13 +45,13 @@ _ROLE_PATH = r"/(?:[\x21-\x7e]{1,510}/)?"
 _ROLE_NAME = r"[\w+=,.@-]{1,64}"
 
 _ROLE_ARN_PATTERN = re.compile(
-    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account_id>[0-9]{{12}}):"
+    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account_id>{_ACCOUNT_ID}):"
     rf"role(?P<path>{_ROLE_PATH})(?P<name>{_ROLE_NAME})",
     re.ASCII,
 )
 
 _ASSUMED_ROLE_ARN_PATTERN = re.compile(
-    rf"arn:{_PARTITION}:sts::[0-9]{{12}}:assumed-role/{_ROLE_NAME}/[\w+=,.@-]+",
+    rf"arn:{_PARTITION}:sts::{_ACCOUNT_ID}:assumed-role/{_ROLE_NAME}/[\w+=,.@-]+",
     re.ASCII,
 )
 
@@ -87,6 +91,20 @@ class RoleArn(NamedTuple):
     def __str__(self) -> str:
         """Return the ARN itself, so a `RoleArn` formats like the string it came from."""
         return self.arn
+
+
+def is_account_id(value: object) -> bool:
+    """Tell whether a value is an account id as AWS writes it: a string of 12 digits.
+
+    The one account-id rule: role ARNs (`parse_role_arn`), fan-out targets and
+    organization filters all check against it. Unlike `get_role_arn`, it pads
+    nothing: a number, or a string with its leading zeros lost, is not an id.
+
+    Example:
+        >>> is_account_id("012345678901"), is_account_id("12345678901"), is_account_id(12345678901)
+        (True, False, False)
+    """
+    return isinstance(value, str) and _ACCOUNT_ID_PATTERN.fullmatch(value) is not None
 
 
 def _normalize_account_id(account_id: str | int) -> str:

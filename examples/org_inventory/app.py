@@ -49,9 +49,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from lambda_assume_role import fan_out
-from lambda_assume_role.organizations import organization_accounts
-from lambda_assume_role.targets import Outcome, Target
+from lambda_assume_role.fanout import Outcome, Target, fan_out, organization_accounts
 
 NO_CONFIGURATION = "NoSuchPublicAccessBlockConfiguration"
 BLOCK_SETTINGS = (

@@ -1,5 +1,11 @@
 """fan_out against moto over HTTP: values, identities, one AssumeRole per account, bounded
-read-ahead and memory, faults as outcomes, the deadline, early stops and resuming."""
+read-ahead and memory, faults as outcomes, the deadline, early stops and resuming.
+
+The scheduling rules (the p95 start rule, the stop line, back-offs cut at the stop line, where
+the deadline comes from) run on `RunClock`, fan_out's clock seam: virtual seconds that pass
+only when work spends them or a back-off pauses, so no test here sleeps to make time pass or
+asserts on how long it took, but one: on the real clock, with an upper bound only.
+"""
 
 from __future__ import annotations
 
@@ -16,21 +22,18 @@ import boto3
 import pytest
 
 from emulators.fault_proxy import FaultProxy
-from emulators.lambda_invoke import InvocationContext
 from emulators.moto_server import RequestLog
-from lambda_assume_role import AssumeRoleError, InvalidParameterError, RefreshWindows
-from lambda_assume_role import deadline as invocation
-from lambda_assume_role.fanout import FanOutRun, fan_out
-from lambda_assume_role.targets import Outcome, Target
+from lambda_assume_role import AssumeRoleError, InvalidParameterError, RefreshWindows, invocation
+from lambda_assume_role.fanout import FanOutRun, Outcome, Target, fan_out
+from lambda_assume_role.retry import Backoff
+from tests.support.clocks import SLACK, Stopwatch
+from tests.support.contexts import lambda_context
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 ROLE = "Auditor"
-# Deadlines here are 1-2 s: keep STS's deadline margin (1 s by default, sized for Lambda)
-# small, so that AssumeRole may still be attempted a few tenths of a second before the stop line.
-SHORT = RefreshWindows(deadline_margin=0.1)
-# How late iteration may end after the stop line (deadline less reserve): wall-clock upper
-# bounds only, with room for a machine shared by several test runs.
-SLACK = 0.6
+# Real seconds after which a test's own wait (work held until the test lets it go, a run
+# waiting on a clock nothing moves) counts as hung.
+HANG = 60.0
 
 # An answer to ec2:DescribeRegions: two regions on by default, one opt-in region the account
 # opted into, one it did not (real AWS leaves the last out unless AllRegions=true).
@@ -57,8 +60,67 @@ def identity(session: Any, target: Target) -> tuple[str, str]:
 
 
 def sleeper(seconds: float) -> Any:
+    """Work that takes real time: only where overlapping workers are the point, never to time a
+    deadline."""
+
     def work(session: Any, target: Target) -> str:
         time.sleep(seconds)
+        return str(target)
+
+    return work
+
+
+class RunClock:
+    """fan_out's clock in these tests (`lambda_assume_role.fanout.clock.Clock`): virtual seconds.
+
+    It moves only when work spends time (`spend`) or a worker pauses between AssumeRole
+    attempts (the pause passes at once, and is recorded in `pauses`). Work that runs at the
+    same time adds up, so the clock runs ahead of the run loop by at most ``max_workers``
+    times one target's seconds. The run's wait for its workers blocks, in real time, until a
+    worker reports or this clock has reached the wait's end. Thread-safe: workers move it.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.start = start
+        self.pauses: list[tuple[float, float]] = []  # (when, seconds), from the start
+        self._now = start
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._now
+
+    def elapsed(self) -> float:
+        return self.monotonic() - self.start
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def pause(self, seconds: float, interrupt: threading.Event) -> bool:
+        if interrupt.is_set():
+            return True
+        with self._lock:
+            self.pauses.append((self._now - self.start, seconds))
+            self._now += seconds
+        return interrupt.is_set()
+
+    def wait(self, event: threading.Event, seconds: float | None) -> bool:
+        end = None if seconds is None else self.monotonic() + seconds
+        hung = time.monotonic() + HANG
+        while not event.wait(0.002):
+            if end is not None and self.monotonic() >= end:
+                return False
+            if time.monotonic() > hung:
+                raise AssertionError("the run waited on a clock that nothing moved")
+        return True
+
+
+def spender(clock: RunClock, seconds: float) -> Any:
+    """Work that takes ``seconds`` on ``clock``."""
+
+    def work(session: Any, target: Target) -> str:
+        clock.spend(seconds)
         return str(target)
 
     return work
@@ -303,42 +365,53 @@ def test_a_throttled_assume_role_is_retried_beyond_botocores_attempts(
     fault_proxy: FaultProxy, parent: boto3.Session
 ) -> None:
     fault_proxy.fail("AssumeRole", "throttle", times=3)
+    clock = RunClock()  # the back-off's pauses pass at once
     run = fan_out(
         identity,
         ["111111111111"],
         parent=parent,
+        clock=clock,
         refresh_windows=RefreshWindows(max_attempts=1),  # botocore makes one attempt each time
     )
     outcomes = list(run)
     assert [o.ok for o in outcomes] == [True], outcomes[0].error
     assert fault_proxy.attempts("AssumeRole") == 4
+    assert len(clock.pauses) == 3
 
 
 def test_a_throttled_assume_role_is_not_retried_past_the_stop_line(
-    fault_proxy: FaultProxy, parent: boto3.Session
+    fault_proxy: FaultProxy, parent: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fault_proxy.fail("AssumeRole", "throttle")  # until healed
-    started = time.perf_counter()
+    # Without jitter the pauses are 2, 4, 8, then 16 s: the fourth would end at 30 s, past the
+    # stop line at 20 s (deadline 30 less reserve 10).
+    monkeypatch.setattr(
+        "lambda_assume_role.fanout.accounts.BACKOFF",
+        Backoff(initial=2.0, maximum=50.0, jitter=0.0),
+    )
+    clock = RunClock()
     run = fan_out(
         identity,
         ["111111111111"],
         parent=parent,
-        deadline=1.2,
-        reserve=0.3,
-        refresh_windows=RefreshWindows(max_attempts=1, deadline_margin=0.1),
+        clock=clock,
+        deadline=30.0,
+        reserve=10.0,
+        refresh_windows=RefreshWindows(max_attempts=1),
     )
     outcomes = list(run)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.9 + SLACK
+    assert clock.pauses == [(0.0, 2.0), (2.0, 4.0), (6.0, 8.0)]
+    assert fault_proxy.attempts("AssumeRole") == 4
     # Still throttled at the stop line: no failure, a target to try again next time.
     assert outcomes == []
     assert keys(run.remaining) == [("111111111111", "us-east-1")]
-    assert fault_proxy.attempts("AssumeRole") >= 2
+    assert (run.summary.reason, run.summary.given_up) == ("deadline", 0)
 
 
 # -- the deadline ------------------------------------------------------------------------------
-# Few accounts, many regions: one AssumeRole per account keeps moto (in this process, sharing
-# its GIL with the workers) quick enough for deadlines of a second or two.
+# On a RunClock: a deadline of 200 virtual seconds less a reserve of 50 puts the stop line at
+# 150; work takes 20 (or 40) of them. AssumeRole is a real call to moto that takes no virtual
+# time, and the time left that its timeouts are cut to is virtual too, so plenty.
 
 TEN_REGIONS = [
     "us-east-1",
@@ -352,33 +425,35 @@ TEN_REGIONS = [
     "ap-southeast-2",
     "ap-northeast-1",
 ]
+DEADLINE, RESERVE = 200.0, 50.0
+STOP = DEADLINE - RESERVE
 
 
 def grid(n_accounts: int) -> list[tuple[str, str | None]]:
     return [(a, r) for a in accounts(n_accounts) for r in TEN_REGIONS]
 
 
-def run_short(
-    parent: boto3.Session, work: Any, targets: Any, **options: Any
-) -> tuple[FanOutRun, list[Outcome], float]:
-    """fan_out with a short deadline, iterated to its end: the run, its outcomes, the seconds
-    from the call to the end of iteration."""
+def run_virtual(
+    parent: boto3.Session, clock: RunClock, work: Any, targets: Any, **options: Any
+) -> tuple[FanOutRun, list[Outcome]]:
+    """fan_out on ``clock`` (ten regions, the deadline and reserve above unless given),
+    iterated to its end: the run and its outcomes."""
     options.setdefault("regions", TEN_REGIONS)
-    options.setdefault("reserve", 0.5)
-    started = time.perf_counter()
-    run = fan_out(work, targets, parent=parent, refresh_windows=SHORT, **options)
-    outcomes = list(run)
-    return run, outcomes, time.perf_counter() - started
+    options.setdefault("reserve", RESERVE)
+    if "context" not in options:
+        options.setdefault("deadline", DEADLINE)
+    run = fan_out(work, targets, parent=parent, clock=clock, **options)
+    return run, list(run)
 
 
 def test_slow_work_with_a_short_deadline_ends_by_the_deadline_and_accounts_for_every_target(
     parent: boto3.Session,
 ) -> None:
-    run, outcomes, elapsed = run_short(
-        parent, sleeper(0.2), accounts(6), max_workers=8, deadline=2.0
-    )
+    clock = RunClock()
+    # 4 workers x 20 s: the clock runs at most 80 s ahead of the loop, which therefore sees
+    # the first outcome before the stop line; 60 targets x 20 s cannot fit before it.
+    run, outcomes = run_virtual(parent, clock, spender(clock, 20.0), accounts(6), max_workers=4)
 
-    assert elapsed < 1.5 + SLACK
     assert outcomes, "nothing finished"
     assert run.remaining, "the deadline should cut this run"
     assert_exactly_once(outcomes, run, grid(6))
@@ -387,101 +462,169 @@ def test_slow_work_with_a_short_deadline_ends_by_the_deadline_and_accounts_for_e
 
 
 def test_nothing_starts_when_less_than_reserve_plus_p95_is_left(parent: boto3.Session) -> None:
+    clock = RunClock()
     starts: list[float] = []
-    lock = threading.Lock()
-    began = time.perf_counter()
 
     def work(session: Any, target: Target) -> None:
-        with lock:
-            starts.append(time.perf_counter() - began)
-        time.sleep(0.4)
+        starts.append(clock.elapsed())
+        clock.spend(40.0)
 
-    # One account (its credentials fetched once, shared while any of its targets runs), so a
-    # target starts its work as soon as it is started.
-    run, outcomes, _ = run_short(
-        parent, work, ["111111111111"] * 40, regions=None, max_workers=4, deadline=2.0
-    )
-    # Every target takes >= 0.4 s, so once one has finished the p95 is >= 0.4 s, and
-    # nothing may begin later than 1.5 - 0.4 s after the call. Work starts in waves of 4
-    # at about 0, 0.4 and 0.8 s; without the rule a fourth wave would start at 1.2 s or
-    # later. The 0.1 s over the line leaves a late thread 0.3 s to wake up.
-    assert outcomes
-    assert run.remaining
-    assert max(starts) < 1.1 + 0.1
-    assert run.summary.given_up <= 4
+    # One worker, one account's ten regions: targets start one after another, each taking 40 s,
+    # so from the first outcome on the p95 is 40 s. A target may start while 40 s and the
+    # reserve are left: at 0, 40 and 80 s, not at 120 s, although 120 s is before the stop line.
+    run, outcomes = run_virtual(parent, clock, work, ["111111111111"], max_workers=1)
+
+    assert starts == [0.0, 40.0, 80.0]
+    assert [o.ok for o in outcomes] == [True] * 3
+    assert len(run.remaining) == 7
+    assert (run.summary.reason, run.summary.given_up) == ("deadline", 0)
 
 
 def test_work_still_running_at_the_stop_line_is_given_up_and_never_yielded(
     parent: boto3.Session,
 ) -> None:
-    release = threading.Event()
+    clock = RunClock()
+    entered, release = threading.Event(), threading.Event()
     stuck = ("111111111111", "eu-west-1")
+    stuck_thread: list[threading.Thread] = []
 
     def work(session: Any, target: Target) -> str:
         if (target.account_id, target.region) == stuck:
-            release.wait(5)
+            stuck_thread.append(threading.current_thread())
+            entered.set()
+            release.wait(HANG)
         return str(target)
 
-    run, outcomes, _ = run_short(
-        parent, work, ["111111111111"], regions=TEN_REGIONS[:5], max_workers=5, deadline=2.0
+    run = fan_out(
+        work,
+        ["111111111111"],
+        regions=TEN_REGIONS[:5],
+        max_workers=5,
+        deadline=DEADLINE,
+        reserve=RESERVE,
+        clock=clock,
+        parent=parent,
     )
+    outcomes: list[Outcome] = []
+    for outcome in run:
+        outcomes.append(outcome)
+        if len(outcomes) == 4:
+            assert entered.wait(HANG)
+            clock.spend(STOP)  # the stop line passes while the stuck target is in its work
     release.set()
-    time.sleep(0.2)  # the given-up thread returns now; its result must go nowhere
+    stuck_thread[0].join(HANG)  # its result is ready now, and must go nowhere
+    assert not stuck_thread[0].is_alive()
 
     assert stuck not in done(outcomes)
     assert keys(run.remaining) == [stuck]
-    assert run.summary.given_up == 1
+    assert (run.summary.reason, run.summary.given_up) == ("deadline", 1)
     assert list(run) == []
     assert_exactly_once(outcomes, run, [("111111111111", r) for r in TEN_REGIONS[:5]])
 
 
-@pytest.mark.parametrize("given", ["context=", "a decorated handler's invocation"])
+def test_on_the_real_clock_iteration_ends_by_the_stop_line_while_work_hangs(
+    parent: boto3.Session,
+) -> None:
+    release = threading.Event()
+
+    def work(session: Any, target: Target) -> None:
+        release.wait(HANG)
+
+    try:
+        with Stopwatch() as watch:
+            run = fan_out(
+                work,
+                ["111111111111"],
+                parent=parent,
+                deadline=2.5,
+                reserve=0.5,
+                refresh_windows=RefreshWindows(deadline_margin=0.1),
+            )
+            outcomes = list(run)
+    finally:
+        release.set()
+
+    # The stop line is 2 s away (time enough for the AssumeRole on a busy machine); the work
+    # would hold the run for HANG seconds.
+    assert watch.seconds < 2.0 + SLACK < HANG
+    assert outcomes == []
+    assert keys(run.remaining) == [("111111111111", "us-east-1")]
+    assert run.summary.reason == "deadline"
+
+
+class DurableContext:
+    """What a durable function's handler is given: the Lambda context is its ``lambda_context``."""
+
+    def __init__(self, lambda_context: Any) -> None:
+        self.lambda_context = lambda_context
+
+
+@pytest.mark.parametrize(
+    "given", ["context=", "context=DurableContext", "a decorated handler's invocation"]
+)
 def test_a_lambda_context_drives_the_deadline_and_workers_see_it_bound(
     parent: boto3.Session, given: str
 ) -> None:
+    clock = RunClock()
     seen: list[float | None] = []
 
     def work(session: Any, target: Target) -> None:
         seen.append(invocation.remaining_seconds())
-        time.sleep(0.2)
+        clock.spend(20.0)
 
-    context = InvocationContext("fan-out", timeout=2.0)
-    options: dict[str, Any] = {"context": context} if given == "context=" else {}
-    with invocation.invocation(None if given == "context=" else context):
-        run, outcomes, elapsed = run_short(parent, work, accounts(4), max_workers=4, **options)
+    context = lambda_context(DEADLINE, function_name="fan-out", clock=clock.monotonic)
+    handed: Any = {"context=": context, "context=DurableContext": DurableContext(context)}
+    passed = handed.get(given)  # None: the handler's invocation, bound, sets the deadline
+    with invocation.bound(context if passed is None else None):
+        run, outcomes = run_virtual(parent, clock, work, accounts(4), max_workers=4, context=passed)
 
-    assert elapsed < 1.5 + SLACK
     assert outcomes
     assert run.remaining
-    # Each worker had the run's stop line (plus the margin) bound as its deadline.
-    assert all(s is not None and 0 < s <= 1.5 + 0.1 for s in seen)
+    assert run.summary.reason == "deadline"
+    # Each worker had the run's stop line plus the margin bound as its deadline: the first to
+    # start, at 0 s, saw exactly that much left; not the context's 200 s.
+    margin = RefreshWindows().deadline_margin
+    assert max(s for s in seen if s is not None) == STOP + margin
+    assert all(s is not None and 0 < s <= STOP + margin for s in seen)
     assert_exactly_once(outcomes, run, grid(4))
 
 
-@pytest.mark.parametrize("deadline", [datetime.timedelta(seconds=1.5), "aware datetime"])
+@pytest.mark.parametrize("deadline", [datetime.timedelta(seconds=DEADLINE), "aware datetime"])
 def test_a_timedelta_or_an_aware_datetime_is_a_deadline(
     parent: boto3.Session, deadline: Any
 ) -> None:
     if deadline == "aware datetime":
-        deadline = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1.5)
-    run, outcomes, elapsed = run_short(
-        parent, sleeper(0.2), accounts(4), max_workers=4, deadline=deadline
-    )
-    assert elapsed < 1.0 + SLACK
+        deadline = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            seconds=DEADLINE
+        )
+    clock = RunClock()
+    seen: list[float | None] = []
+
+    def work(session: Any, target: Target) -> None:
+        seen.append(invocation.remaining_seconds())
+        clock.spend(20.0)
+
+    run, outcomes = run_virtual(parent, clock, work, accounts(4), max_workers=4, deadline=deadline)
+    # Without a deadline, 40 targets would all be done.
     assert run.summary.reason == "deadline"
+    assert run.remaining
+    assert max(s for s in seen if s is not None) == pytest.approx(
+        STOP + RefreshWindows().deadline_margin, abs=1.0
+    )
     assert_exactly_once(outcomes, run, grid(4))
 
 
 def test_feeding_remaining_back_finishes_the_job_exactly_once(parent: boto3.Session) -> None:
-    first, first_outcomes, _ = run_short(
-        parent, sleeper(0.2), accounts(6), max_workers=6, deadline=1.8, reserve=0.4
+    clock = RunClock()
+    first, first_outcomes = run_virtual(
+        parent, clock, spender(clock, 20.0), accounts(6), max_workers=6
     )
     assert first_outcomes
     assert first.remaining
     assert_exactly_once(first_outcomes, first, grid(6))
 
     # Without the regions argument: leftovers keep their regions.
-    second = fan_out(sleeper(0.01), first.remaining, max_workers=8, parent=parent)
+    second = fan_out(sleeper(0), first.remaining, max_workers=8, parent=parent)
     second_outcomes = list(second)
     assert second.remaining == []
     finished = done(first_outcomes) + done(second_outcomes)

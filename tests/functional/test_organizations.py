@@ -23,8 +23,7 @@ import pytest
 from emulators.fault_proxy import FaultProxy, set_element
 from emulators.moto_server import RequestLog
 from lambda_assume_role.errors import InvalidParameterError
-from lambda_assume_role.organizations import organization_accounts
-from lambda_assume_role.targets import Target
+from lambda_assume_role.fanout import Target, organization_accounts
 
 MANAGEMENT = "123456789012"
 

@@ -18,17 +18,15 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lambda_assume_role.arns import is_account_id
 from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.parameters import check_region_name
 
-__all__ = ["Outcome", "Phase", "Target"]
-
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+__all__ = ["Outcome", "Phase", "Target", "TargetSpec"]
 
 Phase = Literal["assume", "work"]
 """Where a target failed: ``"assume"`` (no credentials) or ``"work"`` (``work`` raised)."""
@@ -47,7 +45,7 @@ class Target:
     region: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.account_id, str) or not _ACCOUNT_ID.fullmatch(self.account_id):
+        if not is_account_id(self.account_id):
             raise InvalidParameterError(
                 f"target account_id must be 12 digits; got {self.account_id!r}"
             )
@@ -55,7 +53,7 @@ class Target:
             check_region_name("target region", self.region)
 
     @classmethod
-    def parse(cls, spec: str | Target | Mapping[str, Any]) -> Target:
+    def parse(cls, spec: TargetSpec) -> Target:
         """A `Target` from an account id, a `Target`, or a mapping with ``account_id``.
 
         Raises:
@@ -108,3 +106,7 @@ class Outcome:
     def ok(self) -> bool:
         """Whether ``work`` returned for this target."""
         return self.error is None
+
+
+TargetSpec = str | Target | Mapping[str, Any]
+"""An account id, a `Target`, or a mapping such as an item of `FanOutRun.remaining`."""

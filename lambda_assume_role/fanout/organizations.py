@@ -26,8 +26,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lambda_assume_role.arns import is_account_id
 from lambda_assume_role.errors import InvalidParameterError
-from lambda_assume_role.targets import Target
+from lambda_assume_role.fanout.targets import Target
 
 if TYPE_CHECKING:
     import boto3
@@ -292,7 +293,7 @@ def _filter(
         return None, None
     if callable(spec):
         return spec, None
-    ids = frozenset(_ids(name, spec, "12-digit account ids", _is_account_id))
+    ids = frozenset(_ids(name, spec, "12-digit account ids", is_account_id))
     return (lambda account: account["Id"] in ids), ids
 
 
@@ -313,14 +314,6 @@ def _ids(name: str, values: Iterable[str], kind: str, valid: Callable[[object], 
         if not valid(value):
             raise InvalidParameterError(f"{name} must hold {kind}; got {value!r}")
     return listed
-
-
-def _is_account_id(value: object) -> bool:
-    try:
-        Target(value)  # type: ignore[arg-type]  # Target owns the account-id rule
-    except InvalidParameterError:
-        return False
-    return True
 
 
 def _is_parent_id(value: object) -> bool:
