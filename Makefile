@@ -52,7 +52,7 @@ FLOOR_BIN      := $(FLOOR_VENV)/bin
 FLOOR_BOTOCORE := 1.34.162
 FLOOR_STAMP    := $(FLOOR_VENV)/.installed-botocore-$(FLOOR_BOTOCORE)
 FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil matplotlib \
-                  boto3-refresh-session botocove runacross cfn-lint import-linter
+                  boto3-refresh-session botocove runacross cfn-lint
 # What runs on the floor (about 2 min on 2 idle cores): the unit tests (the
 # contract reads the installed STS model), every functional test (each signs
 # requests with our credentials, except as below), and the layer under awslambdaric, with this
