@@ -54,19 +54,17 @@ FLOOR_STAMP    := $(FLOOR_VENV)/.installed-botocore-$(FLOOR_BOTOCORE)
 FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil matplotlib \
                   boto3-refresh-session botocove runacross cfn-lint
 # What runs on the floor (about 2 min on 2 idle cores): the unit tests (the
-# contract reads the installed STS model), every functional test (each signs
-# requests with our credentials, except as below), and the layer under awslambdaric, with this
-# venv's boto3/botocore linked in as the runtime's: single_role, org_inventory's
-# worker and both tenant examples end to end, and the import check of each example.
-# Left out there: tests of our own emulators (fault proxy, Runtime API), which
-# sign nothing with our credentials, and the org_inventory state machine run in
+# model checker reads the installed STS model), every functional test (each signs
+# requests with our credentials, except as below), and the layer under awslambdaric,
+# with this venv's boto3/botocore linked in as the runtime's: single_role,
+# org_inventory's worker and both tenant examples end to end, and the import check of
+# each example. Left out there: tests/emulators (our test doubles' own tests, which
+# sign nothing with our credentials), and the org_inventory state machine run in
 # moto's engine (its worker runs on the floor under awslambdaric instead).
 FLOOR_TESTS    := tests/unit tests/functional tests/e2e/test_single_role.py \
                   tests/e2e/test_layer_only.py tests/e2e/test_org_inventory.py \
                   tests/e2e/test_tenant_isolation.py tests/e2e/test_tenant_mode.py \
-                  --ignore=tests/functional/test_fault_proxy.py \
-                  --ignore=tests/functional/test_runtime_api.py \
-                  --ignore=tests/functional/test_org_inventory_state_machine.py
+                  --ignore=tests/functional/fanout/test_org_inventory_state_machine.py
 
 venv-floor: $(FLOOR_STAMP)
 
@@ -131,7 +129,7 @@ e2e: $(STAMP)
 # it runs in, so it runs in a throwaway venv holding this package and its declared
 # dependencies only (not .[dev], not .venv). LAYER_RUNTIMES: the runtimes the
 # layer compiles bytecode for, each needing its python3.X on PATH; they must equal
-# template.yaml's CompatibleRuntimes (tests/unit/test_sam_build.py checks it).
+# template.yaml's CompatibleRuntimes (tests/functional/tools/test_sam_build.py checks it).
 REPO_DIR         := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PYTHON_FOR_BUILD ?= python3.13
 LAYER_RUNTIMES   := python3.13

@@ -58,7 +58,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # The public surface, in one list: each name and the module it lives in. `__all__`
 # derives from it; the TYPE_CHECKING imports above repeat it for type checkers,
-# and tests/unit/core/test_public_surface.py checks that the two agree and that
+# and tests/unit/core/test_architecture.py checks that the two agree and that
 # every name resolves.
 _SOURCES = {
     "AUTOMATIC_ROLE_SESSION_NAME": "parameters",

@@ -130,6 +130,7 @@ _PERCENTAGE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 INVALID_RESPONSE = "InvalidAssumeRoleResponse"
 """The `AssumeRoleError.error_code` of an answer that could not be used."""
 
+
 def _rebuild_assume_role_error(
     role_arn: str,
     response: dict[str, Any],

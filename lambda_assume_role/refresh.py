@@ -37,7 +37,7 @@ fields its constructor documents (``_access_key``, ``_secret_key``,
 ``_token``, ``_account_id``, ``_expiry_time``, ``_frozen_credentials``), read
 with the clock it stores (``_time_fetcher``), under the lock it creates
 (``_refresh_lock``). No other private botocore attribute is used;
-tests/unit/test_private_attributes.py fails loudly if botocore changes one.
+tests/unit/core/test_private_attributes.py fails loudly if botocore changes one.
 """
 
 from __future__ import annotations

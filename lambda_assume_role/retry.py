@@ -132,9 +132,7 @@ def is_retryable(error: BaseException) -> bool:
     return error_code(error) in RETRYABLE_CODES
 
 
-def describe_error(
-    error: BaseException, *, quote: bool = True, known: Iterable[str] = ()
-) -> str:
+def describe_error(error: BaseException, *, quote: bool = True, known: Iterable[str] = ()) -> str:
     """``Type (Code): message``, with no key, secret or token in it.
 
     The message is scrubbed (`redact_text`, plus any ``known`` secret values)

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated AWS environment per test, pointing at moto when the test uses it.
+"""Shared fixtures: a clean AWS environment per test, moto when a test uses it, the fault proxy.
 
 The moto server itself (``moto_server``, one per test session) comes from the root
 ``conftest.py``, which the docstring examples share: one server for the whole run.
@@ -6,11 +6,13 @@ The moto server itself (``moto_server``, one per test session) comes from the ro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
+from emulators.fault_proxy import FaultProxy
 from emulators.moto_server import MotoServer, RequestLog
 from tests.support.aws_environment import isolate_aws_environment
 
@@ -39,3 +41,11 @@ def requests_log(moto_server: MotoServer) -> RequestLog:
 def parent(moto_server: MotoServer) -> boto3.Session:
     """A plain parent session with static (IAM user) credentials, talking to moto."""
     return boto3.Session()
+
+
+@pytest.fixture
+def fault_proxy(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of this session's moto; AWS_ENDPOINT_URL points at it."""
+    with FaultProxy(moto_server.endpoint_url) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint_url)
+        yield proxy

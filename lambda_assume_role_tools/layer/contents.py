@@ -86,7 +86,7 @@ COMMAND_LINE_ENTRY = "__main__.py"
 lambda_assume_role``), which lives in `lambda_assume_role_tools`, a package the layer
 does not ship. Shipped, it would fail in Lambda with a ``ModuleNotFoundError``
 traceback; left out, ``python -m lambda_assume_role`` there is Python's own one line,
-"No module named lambda_assume_role.__main__" (tests/functional/test_layer_import.py).
+"No module named lambda_assume_role.__main__" (tests/functional/tools/test_layer_import.py).
 """
 
 Entry = tuple[str, Path]

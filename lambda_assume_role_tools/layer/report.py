@@ -2,7 +2,7 @@
 
 Why apart: the report is the build's only output besides the files, and the
 command line prints it; its wording (sizes in KB, the runtimes the bytecode is
-for) is checked against the README (tests/unit/test_layer.py).
+for) is checked against the README (tests/functional/tools/test_layer.py).
 
 Example:
     >>> report = LayerReport(Path("build/layer.zip"), 41, 39_117, 155_648, (), slim=True,

@@ -49,7 +49,7 @@ Amazon Linux 2023 as supported; python3.10 and 3.11 were deprecated on
 2026-06-30, and new functions on them are blocked from 2026-07-31. The layer
 is pure Python, so one build serves both architectures; its bytecode is per
 runtime, so a build is declared for those of these it could compile for.
-``template.yaml`` cannot import this: ``tests/unit/test_layer.py`` checks that
+``template.yaml`` cannot import this: ``tests/functional/tools/test_layer.py`` checks that
 its ``CompatibleRuntimes`` and every function's ``Runtime`` are among these.
 Off Lambda the library itself runs on Python 3.10+ (``requires-python``).
 """

@@ -49,7 +49,7 @@ def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Sources only: the runtime here is this venv's Python 3.11, for which the layer has no
     bytecode anyway (it compiles for the Lambda runtimes, python3.12+), so compiling it
-    would only slow the session down. tests/functional/test_layer_bytecode.py checks the
+    would only slow the session down. tests/functional/tools/test_layer_bytecode.py checks the
     bytecode under each runtime's interpreter.
     """
     root = tmp_path_factory.mktemp("layer")

@@ -53,7 +53,8 @@ PACKAGED_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "powertools": ("aws_xray_sdk", "wrapt"),
 }
 """Modules ``sam build`` packages with an example, by import name: its requirements.txt,
-installed ``--no-deps`` by its Makefile (tests/unit/test_sam_build.py checks they agree)."""
+installed ``--no-deps`` by its Makefile (tests/functional/tools/test_sam_build.py checks
+they agree)."""
 
 
 def session_name(function: LambdaFunction) -> str:

@@ -1,7 +1,7 @@
 """examples/org_inventory's worker under awslambdaric, with the layer and the runtime only.
 
 The state machine around it is tested in moto's Step Functions engine
-(tests/functional/test_org_inventory_state_machine.py); here the worker runs as
+(tests/functional/fanout/test_org_inventory_state_machine.py); here the worker runs as
 Lambda runs it, with the context awslambdaric builds from the Runtime API's
 deadline, against moto.
 """

@@ -1,8 +1,8 @@
 """Layer zips built once per test process and shared by the tests that only read them.
 
 A full layer with bytecode takes seconds to build (each runtime's interpreter compiles
-it); tests/unit/test_layer.py, tests/functional/test_layer_bytecode.py and
-tests/functional/test_layer_import.py read the same builds. Tests that check the
+it); tests/functional/tools/test_layer.py, tests/functional/tools/test_layer_bytecode.py and
+tests/functional/tools/test_layer_import.py read the same builds. Tests that check the
 build itself (reproducibility, errors, the directory form) build their own.
 """
 

@@ -17,7 +17,7 @@ from lambda_assume_role.tenancy import DEFAULT_TAGS, PLACEHOLDER
 from tests.support.template import load_template
 
 FUNCTION = "TenantIsolationFunction"
-EXAMPLE_APP = Path(__file__).resolve().parents[2] / "examples" / "tenant_isolation" / "app.py"
+EXAMPLE_APP = Path(__file__).resolve().parents[3] / "examples" / "tenant_isolation" / "app.py"
 
 # DynamoDB actions whose every request names its partition keys, so that
 # ForAllValues:StringEquals on dynamodb:LeadingKeys constrains them. (Scan and

@@ -1,6 +1,6 @@
 """The Lambda layer builder: layout, trimming, bytecode headers, reproducibility and sizes.
 
-tests/functional/test_layer_bytecode.py imports the layer under each runtime's interpreter.
+tests/functional/tools/test_layer_bytecode.py imports the layer under each runtime's interpreter.
 """
 
 from __future__ import annotations
@@ -644,7 +644,8 @@ def test_supported_runtimes_are_python_3_12_and_newer_without_duplicates() -> No
 def test_template_layer_is_compatible_with_supported_runtimes_only(
     template: dict[str, Any],
 ) -> None:
-    # Which of them: the runtimes its SAM build target compiles for (tests/unit/test_sam_build.py).
+    # Which of them: the runtimes its SAM build target compiles for
+    # (tests/functional/tools/test_sam_build.py).
     for name, properties in _resources(template, "AWS::Serverless::LayerVersion").items():
         runtimes = properties["CompatibleRuntimes"]
         assert runtimes, name

@@ -33,7 +33,7 @@ from emulators.moto_server import MotoServer
 from tests.support.accounts import MEMBER_ROLE, member_client
 from tests.support.template import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT_ID = "123456789012"
 STATE_MACHINE = "OrgInventoryStateMachine"
 REGIONS = ["us-east-1", "eu-west-1"]

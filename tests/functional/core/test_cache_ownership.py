@@ -10,7 +10,7 @@ Running a process as another user, or giving a file to one, needs root: CI runs
 as root, and elsewhere exactly those tests are skipped, each saying which of the
 two it needs. The ownership rule itself is also checked without root, by a
 process that takes itself for another uid. The mode rules without a second user
-are in tests/unit/test_cache.py.
+are in tests/unit/core/test_cache.py.
 """
 
 from __future__ import annotations
