@@ -53,7 +53,8 @@ FLOOR_BOTOCORE := 1.34.162
 FLOOR_STAMP    := $(FLOOR_VENV)/.installed-botocore-$(FLOOR_BOTOCORE)
 FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil matplotlib \
                   boto3-refresh-session botocove runacross cfn-lint
-# What runs on the floor (about 2 min on 2 idle cores): the unit tests (the
+# What runs on the floor (about 2 min on 2 idle cores): the docstring examples of
+# the library and the tools, the unit tests (the
 # model checker reads the installed STS model), every functional test (each signs
 # requests with our credentials, except as below), and the layer under awslambdaric,
 # with this venv's boto3/botocore linked in as the runtime's: single_role,
@@ -61,7 +62,8 @@ FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil mat
 # each example. Left out there: tests/emulators (our test doubles' own tests, which
 # sign nothing with our credentials), and the org_inventory state machine run in
 # moto's engine (its worker runs on the floor under awslambdaric instead).
-FLOOR_TESTS    := tests/unit tests/functional tests/e2e/test_single_role.py \
+FLOOR_TESTS    := lambda_assume_role lambda_assume_role_tools tests/unit tests/functional \
+                  tests/e2e/test_single_role.py \
                   tests/e2e/test_layer_only.py tests/e2e/test_org_inventory.py \
                   tests/e2e/test_tenant_isolation.py tests/e2e/test_tenant_mode.py \
                   --ignore=tests/functional/fanout/test_org_inventory_state_machine.py

@@ -65,17 +65,19 @@ with backoff), `regions` (``regions=`` and each account's enabled regions),
 and `clock` (the run's `Clock`, a test seam).
 
 Example:
-    >>> def bucket_count(session, target):
-    ...     return len(session.client("s3").list_buckets()["Buckets"])
-    >>> run = fan_out(bucket_count, ["111111111111", "222222222222"],
-    ...               regions=["us-east-1", "eu-west-1"], deadline=60)  # doctest: +SKIP
-    >>> for outcome in run:  # doctest: +SKIP
-    ...     print(outcome.target, outcome.value if outcome.ok else outcome.phase)
-    111111111111/eu-west-1 3
-    222222222222/us-east-1 assume
-    ...
-    >>> run.summary.as_dict()  # doctest: +SKIP
-    {'succeeded': 2, 'failed_assume': 2, 'failed_work': 0, 'remaining': 0, ...}
+    >>> def caller(session, target):
+    ...     return session.client("sts").get_caller_identity()["Account"]
+    >>> run = fan_out(caller, ["111111111111", "222222222222"],
+    ...               regions=["us-east-1", "eu-west-1"], deadline=60)
+    >>> for line in sorted(f"{outcome.target} {outcome.value}" for outcome in run):
+    ...     print(line)
+    111111111111/eu-west-1 111111111111
+    111111111111/us-east-1 111111111111
+    222222222222/eu-west-1 222222222222
+    222222222222/us-east-1 222222222222
+    >>> summary = run.summary
+    >>> summary.succeeded, summary.failed_assume, summary.remaining, summary.reason
+    (4, 0, 0, 'done')
     >>> Target.parse({"account_id": "111111111111", "region": "eu-west-1"})
     Target(account_id='111111111111', region='eu-west-1')
 """

@@ -139,12 +139,13 @@ def organization_accounts(
             throttled after the retries.
 
     Example:
-        >>> for target in organization_accounts(exclude=["111111111111"]):  # doctest: +SKIP
-        ...     print(target.account_id)
-        222222222222
-        333333333333
-        >>> sandboxes = organization_accounts(  # doctest: +SKIP
-        ...     ous=["ou-ab12-cd34ef56"], include=lambda account: "sandbox" in account["Name"])
+        >>> import boto3
+        >>> organizations = boto3.client("organizations")
+        >>> _ = organizations.create_organization(FeatureSet="ALL")
+        >>> _ = organizations.create_account(Email="a@example.com", AccountName="sandbox-a")
+        >>> sandboxes = organization_accounts(include=lambda account: "sandbox" in account["Name"])
+        >>> [len(target.account_id) for target in sandboxes]
+        [12]
 
         Bad ids are refused at the call, before any request:
 

@@ -29,7 +29,7 @@ def shared_layer(*, slim: bool = False, bytecode: bool = True) -> LayerReport:
     """The layer zip for these options, built on first use; do not modify the file.
 
     Example:
-        >>> shared_layer(slim=True).path.name  # doctest: +SKIP
+        >>> shared_layer(slim=True).path.name
         'slim-bytecode.zip'
     """
     name = f"{'slim' if slim else 'full'}-{'bytecode' if bytecode else 'sources'}.zip"
