@@ -10,7 +10,6 @@ needs it.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +28,14 @@ if TYPE_CHECKING:
     from lambda_assume_role.errors import AssumeRoleError as AssumeRoleError
     from lambda_assume_role.errors import AssumeRoleTimeoutError as AssumeRoleTimeoutError
     from lambda_assume_role.errors import InvalidParameterError as InvalidParameterError
-    from lambda_assume_role.fanout import FanOutRun as FanOutRun
-    from lambda_assume_role.fanout import FanOutSummary as FanOutSummary
-    from lambda_assume_role.fanout import Outcome as Outcome
-    from lambda_assume_role.fanout import Target as Target
-    from lambda_assume_role.fanout import fan_out as fan_out
-    from lambda_assume_role.fanout import organization_accounts as organization_accounts
+    from lambda_assume_role.fanout.organizations import (
+        organization_accounts as organization_accounts,
+    )
+    from lambda_assume_role.fanout.run import FanOutRun as FanOutRun
+    from lambda_assume_role.fanout.start import fan_out as fan_out
+    from lambda_assume_role.fanout.summary import FanOutSummary as FanOutSummary
+    from lambda_assume_role.fanout.targets import Outcome as Outcome
+    from lambda_assume_role.fanout.targets import Target as Target
     from lambda_assume_role.naming import (
         generate_lambda_session_name as generate_lambda_session_name,
     )
@@ -45,10 +46,10 @@ if TYPE_CHECKING:
     from lambda_assume_role.registry import SessionRegistry as SessionRegistry
     from lambda_assume_role.role import PreparedRole as PreparedRole
     from lambda_assume_role.telemetry import instrument as instrument
-    from lambda_assume_role.tenancy import TenantError as TenantError
-    from lambda_assume_role.tenancy import TenantRole as TenantRole
-    from lambda_assume_role.tenancy import authorizer_claim as authorizer_claim
-    from lambda_assume_role.tenancy import context_tenant_id as context_tenant_id
+    from lambda_assume_role.tenancy.role import TenantRole as TenantRole
+    from lambda_assume_role.tenancy.sources import TenantError as TenantError
+    from lambda_assume_role.tenancy.sources import authorizer_claim as authorizer_claim
+    from lambda_assume_role.tenancy.sources import context_tenant_id as context_tenant_id
 
 __version__ = "0.1.0"
 
@@ -67,29 +68,29 @@ _SOURCES = {
     "AssumeRoleTimeoutError": "errors",
     "AssumedRoleSession": "assume",
     "ClientOptions": "clients",
-    "FanOutRun": "fanout",
-    "FanOutSummary": "fanout",
+    "FanOutRun": "fanout.run",
+    "FanOutSummary": "fanout.summary",
     "InsecureCacheError": "cache",
     "InvalidParameterError": "errors",
     "JSONFileCache": "cache",
-    "Outcome": "fanout",
+    "Outcome": "fanout.targets",
     "PreparedRole": "role",
     "RefreshWindows": "refresh_policy",
     "SessionRegistry": "registry",
-    "Target": "fanout",
-    "TenantError": "tenancy",
-    "TenantRole": "tenancy",
+    "Target": "fanout.targets",
+    "TenantError": "tenancy.sources",
+    "TenantRole": "tenancy.role",
     "assume_role": "assume",
-    "authorizer_claim": "tenancy",
-    "context_tenant_id": "tenancy",
-    "fan_out": "fanout",
+    "authorizer_claim": "tenancy.sources",
+    "context_tenant_id": "tenancy.sources",
+    "fan_out": "fanout.start",
     "generate_lambda_session_name": "naming",
     "get_assumed_role_session_arn": "arns",
     "get_role_arn": "arns",
     "inject_client": "decorators",
     "inject_session": "decorators",
     "instrument": "telemetry",
-    "organization_accounts": "fanout",
+    "organization_accounts": "fanout.organizations",
     "patch_boto3": "assume",
 }
 
@@ -97,13 +98,12 @@ __all__ = list(_SOURCES)
 
 
 def __getattr__(name: str) -> Any:
-    module = _SOURCES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    # The loader is imported on first use, so that `import lambda_assume_role` loads
+    # no module of ours: it costs what this file costs.
+    from lambda_assume_role.exports import load_export
+
+    return load_export(__name__, _SOURCES, globals(), name)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted({*globals(), *_SOURCES})

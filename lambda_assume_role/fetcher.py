@@ -52,7 +52,6 @@ from lambda_assume_role.refresh_policy import (
     parse_expiry,
     utc_now,
 )
-from lambda_assume_role.retry import describe_error
 
 if TYPE_CHECKING:
     import boto3
@@ -390,4 +389,6 @@ def _entry_problem(entry: Any) -> str | None:
 def _describe(error: Exception) -> str:
     # OSError and our cache's errors name a path and a rule; anything else from
     # a user's dict-like is named by its type only, in case it echoes a value.
+    from lambda_assume_role.retry import describe_error
+
     return describe_error(error, quote=isinstance(error, (OSError, ValueError, KeyError)))

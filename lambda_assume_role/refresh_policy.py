@@ -16,9 +16,11 @@ import datetime
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from lambda_assume_role.retry import Backoff
+if TYPE_CHECKING:
+    from lambda_assume_role.retry import Backoff
+
 
 __all__ = [
     "DEFAULT_WINDOWS",
@@ -164,6 +166,8 @@ class RefreshWindows:
     @property
     def backoff(self) -> Backoff:
         """The backoff between failed advisory refreshes (equal jitter)."""
+        from lambda_assume_role.retry import Backoff  # only after a failure: keeps import cheap
+
         return Backoff(self.backoff_initial, self.backoff_max, jitter=0.5)
 
     def retry_delay(self, failures: int, rng: random.Random) -> float:

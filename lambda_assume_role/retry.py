@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambda_assume_role.redact import redact_text
 
@@ -69,8 +69,7 @@ RETRYABLE_CODES = THROTTLING_CODES | frozenset(
 _MESSAGE_LIMIT = 300
 
 
-@dataclass(frozen=True)
-class Backoff:
+class Backoff(NamedTuple):
     """Exponential backoff with jitter: ``initial * 2**(failures-1)``, capped, then jittered.
 
     Attributes:
@@ -80,6 +79,9 @@ class Backoff:
             ceiling, 0.5 waits between half and all of it ("equal jitter"),
             1 anywhere from 0 to all of it ("full jitter").
 
+    A NamedTuple (cheap to create at import, unlike a dataclass); its values
+    come from code or from `RefreshWindows`, which checks its own.
+
     Example:
         >>> Backoff(initial=0.2, maximum=5, jitter=1).delay(1, random.Random(1)) <= 0.2
         True
@@ -88,14 +90,6 @@ class Backoff:
     initial: float
     maximum: float
     jitter: float = 0.5
-
-    def __post_init__(self) -> None:
-        if not 0 < self.initial <= self.maximum:
-            raise ValueError(
-                f"initial must be > 0 and <= maximum; got {self.initial} and {self.maximum}"
-            )
-        if not 0 <= self.jitter <= 1:
-            raise ValueError(f"jitter must be between 0 and 1; got {self.jitter}")
 
     def ceiling(self, failures: int) -> float:
         """The un-jittered wait after ``failures`` consecutive failures (1 or more)."""

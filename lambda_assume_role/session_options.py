@@ -9,8 +9,7 @@ registry derive from it, and a test checks that the signature agrees.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.parameters import check_region_name
@@ -24,8 +23,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class SessionOption:
+class SessionOption(NamedTuple):
     """One `assume_role` keyword that configures the session rather than the AssumeRole call.
 
     Attributes:

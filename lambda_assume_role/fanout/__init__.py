@@ -65,6 +65,7 @@ with backoff), `regions` (``regions=`` and each account's enabled regions),
 and `clock` (the run's `Clock`, a test seam).
 
 Example:
+    >>> from lambda_assume_role.fanout import Target, fan_out
     >>> def caller(session, target):
     ...     return session.client("sts").get_caller_identity()["Account"]
     >>> run = fan_out(caller, ["111111111111", "222222222222"],
@@ -84,24 +85,40 @@ Example:
 
 from __future__ import annotations
 
-from lambda_assume_role.fanout.clock import Clock
-from lambda_assume_role.fanout.organizations import organization_accounts
-from lambda_assume_role.fanout.run import FanOutRun
-from lambda_assume_role.fanout.start import DEFAULT_ROLE_NAME, fan_out
-from lambda_assume_role.fanout.summary import FanOutSummary
-from lambda_assume_role.fanout.targets import Outcome, Phase, Target, TargetSpec
-from lambda_assume_role.fanout.worker import Work
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "DEFAULT_ROLE_NAME",
-    "Clock",
-    "FanOutRun",
-    "FanOutSummary",
-    "Outcome",
-    "Phase",
-    "Target",
-    "TargetSpec",
-    "Work",
-    "fan_out",
-    "organization_accounts",
-]
+from lambda_assume_role.exports import lazy_exports
+
+if TYPE_CHECKING:
+    from lambda_assume_role.fanout.clock import Clock as Clock
+    from lambda_assume_role.fanout.organizations import (
+        organization_accounts as organization_accounts,
+    )
+    from lambda_assume_role.fanout.run import FanOutRun as FanOutRun
+    from lambda_assume_role.fanout.start import DEFAULT_ROLE_NAME as DEFAULT_ROLE_NAME
+    from lambda_assume_role.fanout.start import fan_out as fan_out
+    from lambda_assume_role.fanout.summary import FanOutSummary as FanOutSummary
+    from lambda_assume_role.fanout.targets import Outcome as Outcome
+    from lambda_assume_role.fanout.targets import Phase as Phase
+    from lambda_assume_role.fanout.targets import Target as Target
+    from lambda_assume_role.fanout.targets import TargetSpec as TargetSpec
+    from lambda_assume_role.fanout.worker import Work as Work
+
+# Each public name and the room it lives in; loaded on first use (PEP 562), so
+# using one name imports only its room.
+_SOURCES = {
+    "DEFAULT_ROLE_NAME": "start",
+    "Clock": "clock",
+    "FanOutRun": "run",
+    "FanOutSummary": "summary",
+    "Outcome": "targets",
+    "Phase": "targets",
+    "Target": "targets",
+    "TargetSpec": "targets",
+    "Work": "worker",
+    "fan_out": "start",
+    "organization_accounts": "organizations",
+}
+
+__all__ = list(_SOURCES)
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())

@@ -26,7 +26,6 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lambda_assume_role.errors import AssumeRoleError, AssumeRoleTimeoutError
@@ -51,7 +50,6 @@ BACKOFF = Backoff(initial=0.2, maximum=5.0, jitter=1.0)
 """The pause before each retry: full jitter, ``uniform(0, min(5, 0.2 * 2**n))``."""
 
 
-@dataclass(eq=False, slots=True)
 class Account:
     """One account's shared credentials for the targets of it that are in the run.
 
@@ -61,11 +59,14 @@ class Account:
     wait for that one answer instead of asking STS themselves.
     """
 
-    account_id: str
-    refs: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    session: AssumedRoleSession | None = None
-    failure: BaseException | None = None
+    __slots__ = ("account_id", "failure", "lock", "refs", "session")
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.refs = 0
+        self.lock = threading.Lock()
+        self.session: AssumedRoleSession | None = None
+        self.failure: BaseException | None = None
 
 
 class AccountFailedError(Exception):

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Literal
 from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.fanout.targets import Target
 from lambda_assume_role.parameters import check_region_name
-from lambda_assume_role.retry import describe_error
 
 if TYPE_CHECKING:
     import boto3
@@ -76,6 +75,8 @@ def enabled_regions(session: boto3.Session) -> list[str]:
             when ``account:ListRegions`` is refused too.
     """
     from botocore.exceptions import ClientError
+
+    from lambda_assume_role.retry import describe_error
 
     ec2 = session.client("ec2")
     try:

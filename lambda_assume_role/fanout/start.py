@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from lambda_assume_role import invocation
 from lambda_assume_role.arns import get_role_arn
 from lambda_assume_role.errors import InvalidParameterError
-from lambda_assume_role.fanout.accounts import AccountSessions
 from lambda_assume_role.fanout.clock import SYSTEM_CLOCK, Clock
 from lambda_assume_role.fanout.regions import check_regions
-from lambda_assume_role.fanout.run import FanOutRun
 from lambda_assume_role.fanout.targets import Target, TargetSpec
-from lambda_assume_role.fanout.worker import Engine, Work
 from lambda_assume_role.refresh_policy import DEFAULT_WINDOWS, RefreshWindows
-from lambda_assume_role.role import prepare_role
 
 if TYPE_CHECKING:
     import boto3
+
+    from lambda_assume_role.fanout.run import FanOutRun
+    from lambda_assume_role.fanout.worker import Work
 
 __all__ = ["DEFAULT_ROLE_NAME", "fan_out"]
 
@@ -116,6 +115,13 @@ def fan_out(
         (True, True)
     """
     import boto3
+
+    # The run's rooms and the front door are imported here, when a run starts:
+    # importing fan_out stays as cheap as the checks it makes first.
+    from lambda_assume_role.fanout.accounts import AccountSessions
+    from lambda_assume_role.fanout.run import FanOutRun
+    from lambda_assume_role.fanout.worker import Engine
+    from lambda_assume_role.role import prepare_role
 
     clock = SYSTEM_CLOCK if clock is None else clock
     if not isinstance(clock, Clock):

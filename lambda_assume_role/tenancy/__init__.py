@@ -60,6 +60,7 @@ The wing has three rooms, each importing only the ones before it:
 botocore's STS model is loaded when the first request is validated, not on import.
 
 Example:
+    >>> from lambda_assume_role.tenancy import TenantRole, authorizer_claim
     >>> role = TenantRole("arn:aws:iam::123456789012:role/TenantData",
     ...                   tenant=authorizer_claim("custom:tenant_id"))
     >>> event = {"requestContext": {"authorizer": {"claims": {"custom:tenant_id": "acme"}}}}
@@ -69,27 +70,36 @@ Example:
 
 from __future__ import annotations
 
-from lambda_assume_role.tenancy.role import TenantRole
-from lambda_assume_role.tenancy.sources import (
-    MAX_TENANT_ID_LENGTH,
-    TENANT_ID_RULE,
-    TenantError,
-    TenantSource,
-    authorizer_claim,
-    check_tenant_id,
-    context_tenant_id,
-)
-from lambda_assume_role.tenancy.templates import DEFAULT_TAGS, PLACEHOLDER
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "DEFAULT_TAGS",
-    "MAX_TENANT_ID_LENGTH",
-    "PLACEHOLDER",
-    "TENANT_ID_RULE",
-    "TenantError",
-    "TenantRole",
-    "TenantSource",
-    "authorizer_claim",
-    "check_tenant_id",
-    "context_tenant_id",
-]
+from lambda_assume_role.exports import lazy_exports
+
+if TYPE_CHECKING:
+    from lambda_assume_role.tenancy.role import TenantRole as TenantRole
+    from lambda_assume_role.tenancy.sources import MAX_TENANT_ID_LENGTH as MAX_TENANT_ID_LENGTH
+    from lambda_assume_role.tenancy.sources import TENANT_ID_RULE as TENANT_ID_RULE
+    from lambda_assume_role.tenancy.sources import TenantError as TenantError
+    from lambda_assume_role.tenancy.sources import TenantSource as TenantSource
+    from lambda_assume_role.tenancy.sources import authorizer_claim as authorizer_claim
+    from lambda_assume_role.tenancy.sources import check_tenant_id as check_tenant_id
+    from lambda_assume_role.tenancy.sources import context_tenant_id as context_tenant_id
+    from lambda_assume_role.tenancy.templates import DEFAULT_TAGS as DEFAULT_TAGS
+    from lambda_assume_role.tenancy.templates import PLACEHOLDER as PLACEHOLDER
+
+# Each public name and the room it lives in; loaded on first use (PEP 562), so
+# using one name imports only its room.
+_SOURCES = {
+    "DEFAULT_TAGS": "templates",
+    "MAX_TENANT_ID_LENGTH": "sources",
+    "PLACEHOLDER": "templates",
+    "TENANT_ID_RULE": "sources",
+    "TenantError": "sources",
+    "TenantRole": "role",
+    "TenantSource": "sources",
+    "authorizer_claim": "sources",
+    "check_tenant_id": "sources",
+    "context_tenant_id": "sources",
+}
+
+__all__ = list(_SOURCES)
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())

@@ -37,13 +37,11 @@ def test_the_docstring_documents_every_keyword() -> None:
 
 
 def test_the_session_options_reach_the_session_builder_and_the_registry_key() -> None:
-    import dataclasses
-
     from lambda_assume_role.assume import session_for_parameters
     from lambda_assume_role.registry import PreparedRole
 
     built = set(SESSION_OPTIONS) - {"validate"}  # validate is spent in prepare_parameters
     builder = set(inspect.signature(session_for_parameters).parameters) - {"session", "params"}
     assert builder == built
-    prepared = {f.name for f in dataclasses.fields(PreparedRole)} - {"params", "key"}
+    prepared = set(PreparedRole.__slots__) - {"params", "key"}
     assert prepared == built
