@@ -20,6 +20,7 @@ import re
 from typing import NamedTuple
 
 __all__ = [
+    "NAME_CHARACTER_CLASS",
     "ROLE_ARN_RULE",
     "RoleArn",
     "get_assumed_role_session_arn",
@@ -41,8 +42,11 @@ _ACCOUNT_ID_PATTERN = re.compile(_ACCOUNT_ID, re.ASCII)
 _PARTITION = r"aws[a-z-]*"
 # IAM role path: "/" or "/<printable ASCII, slashes allowed>/", 1-512 characters.
 _ROLE_PATH = r"/(?:[\x21-\x7e]{1,510}/)?"
-# IAM role name: 1-64 characters of [\w+=,.@-] (ASCII \w).
-_ROLE_NAME = r"[\w+=,.@-]{1,64}"
+NAME_CHARACTER_CLASS = r"[\w+=,.@-]"
+"""IAM's one character class for role names and STS session names (ASCII ``\\w``)."""
+
+# IAM role name: 1-64 characters of the class.
+_ROLE_NAME = rf"{NAME_CHARACTER_CLASS}{{1,64}}"
 
 _ROLE_ARN_PATTERN = re.compile(
     rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account_id>{_ACCOUNT_ID}):"
@@ -51,7 +55,7 @@ _ROLE_ARN_PATTERN = re.compile(
 )
 
 _ASSUMED_ROLE_ARN_PATTERN = re.compile(
-    rf"arn:{_PARTITION}:sts::{_ACCOUNT_ID}:assumed-role/{_ROLE_NAME}/[\w+=,.@-]+",
+    rf"arn:{_PARTITION}:sts::{_ACCOUNT_ID}:assumed-role/{_ROLE_NAME}/{NAME_CHARACTER_CLASS}+",
     re.ASCII,
 )
 

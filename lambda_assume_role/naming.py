@@ -23,6 +23,7 @@ import string
 import threading
 
 from lambda_assume_role import environment
+from lambda_assume_role.arns import NAME_CHARACTER_CLASS
 from lambda_assume_role.refresh_policy import utc_now
 
 __all__ = [
@@ -36,16 +37,15 @@ __all__ = [
     "tenant_session_name",
 ]
 
-# The characters STS allows in a session name (ASCII \w): the one spelling of them.
-_CHARACTER_CLASS = r"[\w+=,.@-]"
+# The characters STS allows in a session name: IAM's one class, spelled in arns.
 
-ROLE_SESSION_NAME_PATTERN = re.compile(rf"{_CHARACTER_CLASS}{{2,64}}", re.ASCII)
+ROLE_SESSION_NAME_PATTERN = re.compile(rf"{NAME_CHARACTER_CLASS}{{2,64}}", re.ASCII)
 """What STS accepts as a ``RoleSessionName``; use with ``fullmatch``."""
 
-ROLE_SESSION_NAME_RULE = f"2-64 characters of {_CHARACTER_CLASS}"
+ROLE_SESSION_NAME_RULE = f"2-64 characters of {NAME_CHARACTER_CLASS}"
 """`ROLE_SESSION_NAME_PATTERN` in words, for error messages."""
 
-SESSION_NAME_CHARACTERS = re.compile(rf"{_CHARACTER_CLASS}+", re.ASCII)
+SESSION_NAME_CHARACTERS = re.compile(rf"{NAME_CHARACTER_CLASS}+", re.ASCII)
 """One or more characters a ``RoleSessionName`` may hold, any length; use with ``fullmatch``."""
 
 _MIN_LENGTH = 2
@@ -238,7 +238,7 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
         'tttttttttttttttttttttttttttttttttttttt+44091080.3893xmpl7fac4485'
     """
     if not isinstance(tenant_id, str) or not SESSION_NAME_CHARACTERS.fullmatch(tenant_id):
-        raise ValueError(f"tenant_id must be one or more characters of {_CHARACTER_CLASS}")
+        raise ValueError(f"tenant_id must be one or more characters of {NAME_CHARACTER_CLASS}")
     if identifier is None:
         identifier = _default_identifier(_TENANT_IDENTIFIER_LENGTH)
     identifier = _NOT_ALPHANUMERIC.sub("_", identifier)[:_TENANT_IDENTIFIER_LENGTH] or "_"
