@@ -1,16 +1,20 @@
 """Build and check IAM role ARNs and STS assumed-role session ARNs.
 
-`get_role_arn` and `get_assumed_role_session_arn` behave exactly like their
+`get_role_arn` and `get_assumed_role_session_arn` behave like their
 aws-assume-role-lib 2.10 namesakes (the same padding of account ids, the same
 path handling and the same error), so code that switches libraries produces the
-same strings.
+same strings. Unlike them, they refuse what cannot make a well-formed ARN: an
+unknown partition (`PARTITIONS`), an account id that is not 12 digits once
+padded, a role name or path outside IAM's rules. So a value from an event
+cannot move the ARN into another account (``partition="aws:iam::999999999999:role/x"``).
 
 `parse_role_arn` goes further: it checks a role ARN against IAM's rules before
 any network call, so a typo fails at once with a message that names the
 parameter, states the rule and shows the offending value, instead of failing
 later inside STS with a less helpful error.
 
-Only the standard library is imported, so importing this module is cheap.
+Only the standard library and our exceptions (`lambda_assume_role.errors`, over
+botocore's) are imported, so importing this module is cheap.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import numbers
 import re
 from typing import NamedTuple
 
+from lambda_assume_role.errors import InvalidParameterError
+
 __all__ = [
     "NAME_CHARACTER_CLASS",
+    "PARTITIONS",
     "ROLE_ARN_RULE",
     "RoleArn",
     "get_assumed_role_session_arn",
@@ -38,8 +45,13 @@ _ACCOUNT_ID_LENGTH = 12
 _ACCOUNT_ID = rf"[0-9]{{{_ACCOUNT_ID_LENGTH}}}"
 _ACCOUNT_ID_PATTERN = re.compile(_ACCOUNT_ID, re.ASCII)
 
-# Partitions: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-eusc ...
-_PARTITION = r"aws[a-z-]*"
+PARTITIONS = frozenset(
+    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+)
+"""The AWS partitions: the only ones a role ARN may name (built or parsed)."""
+
+_PARTITION_RULE = f"one of {', '.join(sorted(PARTITIONS))}"
+_PARTITION = "|".join(sorted(PARTITIONS))
 # IAM role path: "/" or "/<printable ASCII, slashes allowed>/", 1-512 characters.
 _ROLE_PATH = r"/(?:[\x21-\x7e]{1,510}/)?"
 NAME_CHARACTER_CLASS = r"[\w+=,.@-]"
@@ -48,14 +60,26 @@ NAME_CHARACTER_CLASS = r"[\w+=,.@-]"
 # IAM role name: 1-64 characters of the class.
 _ROLE_NAME = rf"{NAME_CHARACTER_CLASS}{{1,64}}"
 
-_ROLE_ARN_PATTERN = re.compile(
-    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account_id>{_ACCOUNT_ID}):"
-    rf"role(?P<path>{_ROLE_PATH})(?P<name>{_ROLE_NAME})",
-    re.ASCII,
-)
+_ROLE_NAME_PATTERN = re.compile(_ROLE_NAME, re.ASCII)
+_ROLE_PATH_PATTERN = re.compile(_ROLE_PATH, re.ASCII)
+_SESSION_NAME = rf"{NAME_CHARACTER_CLASS}+"
+_SESSION_NAME_PATTERN = re.compile(_SESSION_NAME, re.ASCII)
+
+
+def _role_arn_pattern(partition: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"arn:(?P<partition>{partition}):iam::(?P<account_id>{_ACCOUNT_ID}):"
+        rf"role(?P<path>{_ROLE_PATH})(?P<name>{_ROLE_NAME})",
+        re.ASCII,
+    )
+
+
+_ROLE_ARN_PATTERN = _role_arn_pattern(_PARTITION)
+# Any partition: tells "only the partition is wrong" apart, for a precise message.
+_ANY_PARTITION_ROLE_ARN_PATTERN = _role_arn_pattern("[^:]*")
 
 _ASSUMED_ROLE_ARN_PATTERN = re.compile(
-    rf"arn:{_PARTITION}:sts::{_ACCOUNT_ID}:assumed-role/{_ROLE_NAME}/{NAME_CHARACTER_CLASS}+",
+    rf"arn:(?:{_PARTITION}):sts::{_ACCOUNT_ID}:assumed-role/{_ROLE_NAME}/{_SESSION_NAME}",
     re.ASCII,
 )
 
@@ -111,18 +135,57 @@ def is_account_id(value: object) -> bool:
     return isinstance(value, str) and _ACCOUNT_ID_PATTERN.fullmatch(value) is not None
 
 
-def _normalize_account_id(account_id: str | int) -> str:
-    """Turn an account id into the string AWS uses, as aws-assume-role-lib does.
+def _shown(value: object) -> str:
+    """A value for a one-line message: a string's or a number's repr cut to 64 characters.
+
+    Anything else shows as its type alone.
+    """
+    if isinstance(value, (int, float)):
+        return repr(value)[:64]
+    if not isinstance(value, str):
+        return type(value).__name__
+    return repr(value[:64]) + ("..." if len(value) > 64 else "")
+
+
+def _checked_partition(partition: object) -> str:
+    if not isinstance(partition, str) or partition not in PARTITIONS:
+        raise InvalidParameterError(f"partition must be {_PARTITION_RULE}; got {_shown(partition)}")
+    return partition
+
+
+def _checked_account_id(account_id: object) -> str:
+    """Turn an account id into the string AWS uses, as aws-assume-role-lib does, and check it.
 
     Numbers become their integer digits; strings shorter than 12 characters are
     left-padded with zeros (account ids with leading zeros are often stored as
-    numbers, which drops the zeros). Longer strings are kept as they are.
+    numbers, which drops the zeros). What is then not 12 digits is refused, and
+    so is an empty string (a missing value, not account 000000000000).
     """
-    if isinstance(account_id, numbers.Number):
-        account_id = str(int(account_id))
-    if isinstance(account_id, str) and len(account_id) < _ACCOUNT_ID_LENGTH:
-        account_id = account_id.rjust(_ACCOUNT_ID_LENGTH, "0")
-    return str(account_id)
+    text: object = account_id
+    if isinstance(account_id, bool):
+        text = None  # a bool is a Number, but never an account id
+    elif isinstance(account_id, numbers.Number):
+        try:
+            text = str(int(account_id))  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            text = None
+    if isinstance(text, str) and 0 < len(text) < _ACCOUNT_ID_LENGTH:
+        text = text.rjust(_ACCOUNT_ID_LENGTH, "0")
+    if not isinstance(text, str) or not is_account_id(text):
+        raise InvalidParameterError(
+            "account_id must be 12 digits (a number, or digits that are zero-padded to 12); "
+            f"got {_shown(account_id)}"
+        )
+    return text
+
+
+def _checked_role_name(role_name: str) -> str:
+    if not _ROLE_NAME_PATTERN.fullmatch(role_name):
+        raise InvalidParameterError(
+            f"role_name must end in a role name of 1-64 characters of {NAME_CHARACTER_CLASS}; "
+            f"got {_shown(role_name)}"
+        )
+    return role_name
 
 
 def get_role_arn(
@@ -150,18 +213,30 @@ def get_role_arn(
         The role ARN, e.g. ``arn:aws:iam::012345678901:role/team/Deploy``.
 
     Raises:
-        ValueError: If both ``role_name`` contains a path and ``path`` is given.
+        InvalidParameterError: An argument that cannot make a well-formed
+            role ARN, or a path given both in ``role_name`` and as ``path``;
+            the message names the argument and the rule. It is a `ValueError`.
 
     Example:
         >>> get_role_arn(12345678901, "Deploy", path="/team/")
         'arn:aws:iam::012345678901:role/team/Deploy'
         >>> get_role_arn("123456789012", "team/Deploy")
         'arn:aws:iam::123456789012:role/team/Deploy'
+        >>> get_role_arn("123456789012", "x", partition="aws:iam::999999999999:role/x")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lambda_assume_role.errors.InvalidParameterError: partition must be one of aws, ...
     """
-    account = _normalize_account_id(account_id)
+    partition = _checked_partition(partition)
+    account = _checked_account_id(account_id)
+    if not isinstance(role_name, str):
+        raise InvalidParameterError(f"role_name must be a string; got {_shown(role_name)}")
+    if not isinstance(path, str):
+        raise InvalidParameterError(f"path must be a string; got {_shown(path)}")
 
     if "/" in role_name and path:
-        raise ValueError("Path cannot be given in both role_name and path")
+        raise InvalidParameterError("Path cannot be given in both role_name and path")
 
     if "/" in role_name:
         path, role_name = role_name.rsplit("/", 1)
@@ -173,6 +248,12 @@ def get_role_arn(
     if path and not path.endswith("/"):
         path = path + "/"
 
+    _checked_role_name(role_name)
+    if not _ROLE_PATH_PATTERN.fullmatch(f"/{path}"):
+        raise InvalidParameterError(
+            "path (or role_name's part before its last '/') must be 1-510 printable ASCII "
+            f"characters without spaces; got {_shown(path)}"
+        )
     return f"arn:{partition}:iam::{account}:role/{path}{role_name}"
 
 
@@ -199,15 +280,29 @@ def get_assumed_role_session_arn(
     Returns:
         ``arn:<partition>:sts::<account id>:assumed-role/<role name>/<session name>``.
 
+    Raises:
+        InvalidParameterError: An argument that cannot make a well-formed
+            session ARN (as `get_role_arn`; a session name must be characters
+            of `NAME_CHARACTER_CLASS`).
+
     Example:
         >>> get_assumed_role_session_arn("123456789012", "team/Deploy", "build-42")
         'arn:aws:sts::123456789012:assumed-role/Deploy/build-42'
     """
-    account = _normalize_account_id(account_id)
-
+    partition = _checked_partition(partition)
+    account = _checked_account_id(account_id)
+    if not isinstance(role_name, str):
+        raise InvalidParameterError(f"role_name must be a string; got {_shown(role_name)}")
     if "/" in role_name:
         role_name = role_name.rsplit("/", 1)[1]
-
+    _checked_role_name(role_name)
+    if not isinstance(role_session_name, str) or not _SESSION_NAME_PATTERN.fullmatch(
+        role_session_name
+    ):
+        raise InvalidParameterError(
+            f"role_session_name must be characters of {NAME_CHARACTER_CLASS}; "
+            f"got {_shown(role_session_name)}"
+        )
     return f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{role_session_name}"
 
 
@@ -226,8 +321,10 @@ def parse_role_arn(value: object, *, parameter: str = "RoleArn") -> RoleArn:
 
     Raises:
         TypeError: If ``value`` is not a string.
-        ValueError: If ``value`` is not a role ARN; the message names
-            ``parameter``, states `ROLE_ARN_RULE` and shows the value.
+        InvalidParameterError: If ``value`` is not a role ARN; the message
+            names ``parameter``, states `ROLE_ARN_RULE` (or the known
+            partitions, when only the partition is wrong) and shows the value.
+            It is a `ValueError`.
 
     Example:
         >>> parse_role_arn("arn:aws-cn:iam::123456789012:role/Deploy").partition
@@ -243,7 +340,12 @@ def parse_role_arn(value: object, *, parameter: str = "RoleArn") -> RoleArn:
         raise TypeError(f"{parameter} must be a string; got {type(value).__name__}")
     match = _ROLE_ARN_PATTERN.fullmatch(value)
     if match is None:
-        raise ValueError(f"{parameter} must look like {ROLE_ARN_RULE}; got {value!r}")
+        loose = _ANY_PARTITION_ROLE_ARN_PATTERN.fullmatch(value)
+        if loose is not None:
+            raise InvalidParameterError(
+                f"{parameter}'s partition must be {_PARTITION_RULE}; got {loose['partition']!r}"
+            )
+        raise InvalidParameterError(f"{parameter} must look like {ROLE_ARN_RULE}; got {value!r}")
     return RoleArn(
         partition=match["partition"],
         account_id=match["account_id"],

@@ -6,12 +6,25 @@ import aws_assume_role_lib
 import pytest
 
 from lambda_assume_role.arns import (
+    PARTITIONS,
     ROLE_ARN_RULE,
     RoleArn,
     get_assumed_role_session_arn,
     get_role_arn,
     is_assumed_role_arn,
     parse_role_arn,
+)
+from lambda_assume_role.errors import InvalidParameterError
+
+KNOWN_PARTITIONS = (
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
 )
 
 # --- get_role_arn --------------------------------------------------------------------------
@@ -39,8 +52,6 @@ from lambda_assume_role.arns import (
             {"partition": "aws-cn"},
             "arn:aws-cn:iam::123456789012:role/R",
         ),
-        # Longer strings are not touched (parity).
-        (("1234567890123", "R"), {}, "arn:aws:iam::1234567890123:role/R"),
     ],
 )
 def test_get_role_arn(args: tuple[object, ...], kwargs: dict[str, str], expected: str) -> None:
@@ -51,6 +62,91 @@ def test_get_role_arn(args: tuple[object, ...], kwargs: dict[str, str], expected
 def test_get_role_arn_rejects_two_paths() -> None:
     with pytest.raises(ValueError, match="Path cannot be given in both role_name and path"):
         get_role_arn("123456789012", "team/R", path="/other/")
+
+
+def test_the_partition_table_is_the_known_partitions() -> None:
+    assert sorted(PARTITIONS) == sorted(KNOWN_PARTITIONS)
+
+
+@pytest.mark.parametrize("partition", KNOWN_PARTITIONS)
+def test_every_known_partition_makes_a_role_arn_that_parses(partition: str) -> None:
+    arn = get_role_arn("123456789012", "R", partition=partition)
+    assert arn == f"arn:{partition}:iam::123456789012:role/R"
+    assert parse_role_arn(arn).partition == partition
+    session_arn = get_assumed_role_session_arn("123456789012", "R", "s1", partition=partition)
+    assert is_assumed_role_arn(session_arn)
+
+
+@pytest.mark.parametrize(
+    "partition",
+    [
+        "aws:iam::999999999999:role/x",  # would move the ARN into another account
+        "aws-evil",
+        "aws-",
+        "AWS",
+        "",
+        "aws ",
+        "gcp",
+        None,
+    ],
+)
+def test_get_role_arn_refuses_an_unknown_partition(partition: object) -> None:
+    with pytest.raises(InvalidParameterError, match=r"^partition must be one of aws, aws-cn, "):
+        get_role_arn("123456789012", "R", partition=partition)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match=r"^partition must be one of aws, aws-cn, "):
+        get_assumed_role_session_arn("123456789012", "R", "s1", partition=partition)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "account_id",
+    [
+        "1234567890123",  # longer than 12 (aws-assume-role-lib kept it as it was)
+        "12345678901a",
+        "abc",
+        "",
+        "999999999999:role/x",
+        "١٢٣٤٥٦٧٨٩٠١٢",  # non-ASCII digits
+        -1,
+        10**12,
+        True,
+        float("nan"),
+        float("inf"),
+        None,
+    ],
+)
+def test_get_role_arn_refuses_an_account_id_that_is_not_12_digits(account_id: object) -> None:
+    with pytest.raises(InvalidParameterError, match=r"^account_id must be 12 digits"):
+        get_role_arn(account_id, "R")  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match=r"^account_id must be 12 digits"):
+        get_assumed_role_session_arn(account_id, "R", "s1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "role_name", ["", "team/", "has space", "naïve", "R:x", "x" * 65, "R\n", None]
+)
+def test_get_role_arn_refuses_a_role_name_outside_iams_rule(role_name: object) -> None:
+    with pytest.raises(InvalidParameterError, match=r"^role_name must "):
+        get_role_arn("123456789012", role_name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("path", ["p q", "naïve", "a\nb", "x" * 511, None])
+def test_get_role_arn_refuses_a_path_outside_iams_rule(path: object) -> None:
+    with pytest.raises(InvalidParameterError, match=r"^path "):
+        get_role_arn("123456789012", "R", path=path)  # type: ignore[arg-type]
+    if isinstance(path, str):
+        with pytest.raises(InvalidParameterError, match=r"^path "):
+            get_role_arn("123456789012", f"{path}/R")
+
+
+def test_get_role_arn_accepts_the_longest_path() -> None:
+    arn = get_role_arn("123456789012", "R", path="x" * 510)
+    assert parse_role_arn(arn).path == "/" + "x" * 510 + "/"
+
+
+@pytest.mark.parametrize("session_name", ["", "a/b", "has space", "s:1", None])
+def test_get_assumed_role_session_arn_refuses_a_bad_session_name(session_name: object) -> None:
+    with pytest.raises(InvalidParameterError, match=r"^role_session_name must be characters"):
+        get_assumed_role_session_arn("123456789012", "R", session_name)  # type: ignore[arg-type]
 
 
 # --- get_assumed_role_session_arn ----------------------------------------------------------
@@ -136,8 +232,6 @@ def test_parse_role_arn_round_trips_get_role_arn() -> None:
         "arn:aws:iam::123456789012:role/naïve",
         "arn:aws:iam::123456789012:role/p q/R",
         "arn:aws:iam::123456789012:role//R",
-        "arn:gcp:iam::123456789012:role/R",
-        "arn:AWS:iam::123456789012:role/R",
         "arn:aws:iam:us-east-1:123456789012:role/R",
         "arn:aws:iam::123456789012:role/R\n",
         " arn:aws:iam::123456789012:role/R",
@@ -148,6 +242,28 @@ def test_parse_role_arn_rejects(arn: str) -> None:
         parse_role_arn(arn)
     message = str(caught.value)
     assert message == f"RoleArn must look like {ROLE_ARN_RULE}; got {arn!r}"
+
+
+@pytest.mark.parametrize(
+    ("arn", "partition"),
+    [
+        ("arn:aws-evil:iam::123456789012:role/R", "aws-evil"),
+        ("arn:gcp:iam::123456789012:role/R", "gcp"),
+        ("arn:AWS:iam::123456789012:role/R", "AWS"),
+        ("arn::iam::123456789012:role/R", ""),
+    ],
+)
+def test_parse_role_arn_refuses_an_unknown_partition(arn: str, partition: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        parse_role_arn(arn)
+    assert str(caught.value) == (
+        "RoleArn's partition must be one of aws, aws-cn, aws-eusc, aws-iso, aws-iso-b, "
+        f"aws-iso-e, aws-iso-f, aws-us-gov; got {partition!r}"
+    )
+
+
+def test_is_assumed_role_arn_refuses_an_unknown_partition() -> None:
+    assert not is_assumed_role_arn("arn:aws-evil:sts::123456789012:assumed-role/R/s")
 
 
 def test_parse_role_arn_message_example() -> None:
