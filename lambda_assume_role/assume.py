@@ -28,7 +28,11 @@ import botocore.exceptions
 import botocore.session
 
 from lambda_assume_role.fetcher import AssumeRoleFetcher, sts_client_for
-from lambda_assume_role.parameters import ASSUME_ROLE_KEYWORDS, AssumeRoleParameters
+from lambda_assume_role.parameters import (
+    ASSUME_ROLE_KEYWORDS,
+    AssumeRoleParameters,
+    check_region_name,
+)
 from lambda_assume_role.redact import protect_botocore_logs
 from lambda_assume_role.refresh import AssumeRoleCredentials
 from lambda_assume_role.refresh_policy import DEFAULT_WINDOWS, RefreshWindows
@@ -73,6 +77,11 @@ class AssumedRoleSession(boto3.Session):
         in every region the account has enabled). Each session keeps its own
         region, config, event handlers and clients, as any new session does.
 
+        Raises:
+            InvalidParameterError: ``region_name`` is not a region name (the
+                package's one region rule, `check_region_name`), before any
+                session is built or any call made.
+
         Example:
             >>> import boto3
             >>> parent = boto3.Session(aws_access_key_id="AKIDEXAMPLE",
@@ -82,6 +91,7 @@ class AssumedRoleSession(boto3.Session):
             >>> away.region_name, away.get_credentials() is home.get_credentials()
             ('eu-west-1', True)
         """
+        check_region_name("region_name", region_name)
         child = new_botocore_session(self._session.get_config_variable("data_path"))
         child.register_component(
             "credential_provider",
