@@ -258,9 +258,13 @@ def prepare_parameters(
     Raises:
         TypeError: An argument name `assume_role` does not take.
         InvalidParameterError: A value breaks a rule of STS's AssumeRole
-            contract (a type, a length, a pattern, a documented limit) or of
+            contract (a type, a length, a pattern, a documented limit, the
+            documented rules across members: unique tag keys compared
+            case-insensitively, no ``aws:`` tag key, ``TransitiveTagKeys``
+            among the tags' keys, a ``Policy`` that is a JSON object) or of
             ours; the message names the parameter, the rule and the value
-            (never a secret one). It is a `ValueError` and botocore's
+            (never a secret one; the rules across members name positions, not
+            keys or text). It is a `ValueError` and botocore's
             `ParamValidationError` (what aws-assume-role-lib raised).
 
     Example:

@@ -9,8 +9,8 @@ Modules, each calling only those below it:
 
 * `sts`: STS's AssumeRole request (`check_assume_role_request`), its shape
   loaded once from the shared loader.
-* `shapes`: the checker (`check`); `doc_rules`: the docs' extra limits and the
-  members whose values are secret.
+* `shapes`: the checker (`check`); `doc_rules`: the docs' extra limits, their
+  rules across members (`check_doc_rules`) and the members whose values are secret.
 * `patterns`: the model's Java patterns matched as AWS means them
   (`compile_pattern`), built from `java_syntax` (reading a Java pattern),
   `atoms` (writing each atom for `re`) and `categories` (Unicode general
@@ -31,7 +31,12 @@ Example:
 
 from __future__ import annotations
 
-from lambda_assume_role.model.doc_rules import DOC_LIMITS, SECRET_MEMBERS, DocLimit
+from lambda_assume_role.model.doc_rules import (
+    DOC_LIMITS,
+    SECRET_MEMBERS,
+    DocLimit,
+    check_doc_rules,
+)
 from lambda_assume_role.model.patterns import ModelPattern, UnsupportedPatternError, compile_pattern
 from lambda_assume_role.model.shapes import check
 from lambda_assume_role.model.sts import assume_role_request_shape, check_assume_role_request
@@ -45,5 +50,6 @@ __all__ = [
     "assume_role_request_shape",
     "check",
     "check_assume_role_request",
+    "check_doc_rules",
     "compile_pattern",
 ]

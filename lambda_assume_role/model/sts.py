@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from lambda_assume_role.model.doc_rules import check_doc_rules
 from lambda_assume_role.model.shapes import check
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ _GENERATED_NAME = "ToBeGenerated"
 
 
 def check_assume_role_request(role_arn: Any, request: Mapping[str, Any]) -> None:
-    """Every rule of STS's AssumeRole input shape (types, min, max, pattern) plus the doc limits.
+    """Every rule of STS's AssumeRole input shape (types, min, max, pattern) plus the docs' rules.
+
+    The docs' rules are the limits (`DOC_LIMITS`) and, once the model has
+    passed the request, the rules across members (`check_doc_rules`).
 
     Raises:
         InvalidParameterError: The first rule broken, naming the parameter.
@@ -42,6 +46,7 @@ def check_assume_role_request(role_arn: Any, request: Mapping[str, Any]) -> None
     params = {"RoleArn": role_arn, **request}
     params.setdefault("RoleSessionName", _GENERATED_NAME)
     check(assume_role_request_shape(), params)
+    check_doc_rules(params)
 
 
 def assume_role_request_shape() -> Shape:

@@ -37,7 +37,10 @@ def test_policy_dict_is_sent_compact_and_keyed_as_the_text_sent() -> None:
             {"PolicyArns": [{"arn": "arn:aws:iam::aws:policy/A"}]},
         ),
         ({"Tags": {"team": "data"}}, {"Tags": [{"Key": "team", "Value": "data"}]}),
-        ({"TransitiveTagKeys": ("team",)}, {"TransitiveTagKeys": ["team"]}),
+        (
+            {"Tags": {"team": "data"}, "TransitiveTagKeys": ("team",)},
+            {"Tags": [{"Key": "team", "Value": "data"}], "TransitiveTagKeys": ["team"]},
+        ),
         ({"SourceIdentity": "alice"}, {"SourceIdentity": "alice", "RoleSessionName": "alice"}),
         (
             {"RoleSessionName": "bob", "SourceIdentity": "alice"},
@@ -104,3 +107,115 @@ def test_repr_shows_no_secret_like_values() -> None:
     params = prepare_parameters(ROLE, {"ExternalId": "shh-secret", "TokenCode": "654321"})
     assert "shh-secret" not in repr(params)
     assert "654321" not in repr(params)
+
+
+# --- The docs' rules across members: tags and the policy -----------------------------------
+
+SECRET_VALUE = "value-never-shown-7f3a"
+
+
+def _tag(key: str) -> dict[str, str]:
+    return {"Key": key, "Value": SECRET_VALUE}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"Tags": [_tag("team"), _tag("env"), _tag("Team")]},
+            "Tags[2].Key repeats Tags[0].Key: tag keys must be unique, compared "
+            "case-insensitively as STS does",
+        ),
+        (
+            {"Tags": {"CostCenter": SECRET_VALUE, "COSTCENTER": SECRET_VALUE}},
+            "Tags[1].Key repeats Tags[0].Key",
+        ),
+        ({"Tags": [_tag("Größe"), _tag("GRÖSSE")]}, None),  # not one key: ß is not SS
+        ({"Tags": [_tag("x"), _tag("aws:team")]}, "Tags[1].Key must not start with 'aws:'"),
+        ({"Tags": [_tag("AWS:team")]}, "Tags[0].Key must not start with 'aws:' (in any case)"),
+        ({"Tags": [_tag("aWs:")]}, "Tags[0].Key must not start with 'aws:'"),
+        ({"Tags": [_tag("aws"), _tag("awsteam"), _tag("team:aws:x")]}, None),
+        (
+            {"TransitiveTagKeys": ["team"]},
+            "TransitiveTagKeys[0] must be the key of one of the Tags (compared "
+            "case-insensitively); it is not, and no Tags are given",
+        ),
+        (
+            {"Tags": [_tag("team")], "TransitiveTagKeys": ["TEAM", "env"]},
+            "TransitiveTagKeys[1] must be the key of one of the Tags (compared "
+            "case-insensitively); it is not",
+        ),
+        ({"Tags": {"team": SECRET_VALUE}, "TransitiveTagKeys": ("TEAM",)}, None),
+    ],
+)
+def test_tag_rules_are_checked_before_any_call(
+    arguments: dict[str, Any], message: str | None
+) -> None:
+    if message is None:
+        prepare_parameters(ROLE, arguments)
+        return
+    with pytest.raises(InvalidParameterError) as raised:
+        prepare_parameters(ROLE, arguments)
+    assert str(raised.value).startswith(message)
+    assert SECRET_VALUE not in str(raised.value)
+    assert isinstance(raised.value, ValueError)
+
+
+def test_tag_errors_name_positions_not_keys() -> None:
+    with pytest.raises(InvalidParameterError) as raised:
+        prepare_parameters(ROLE, {"Tags": [_tag("tenant-acme"), _tag("Tenant-ACME")]})
+    assert "acme" not in str(raised.value).lower()
+
+
+@pytest.mark.parametrize(
+    ("policy", "got"),
+    [
+        (f"not json {SECRET_VALUE}", "got text that is not JSON: Expecting value at character 0"),
+        (f'{{"Version": "{SECRET_VALUE}"', "got text that is not JSON: Expecting ',' delimiter"),
+        (f'["{SECRET_VALUE}"]', "got JSON array"),
+        (f'"{SECRET_VALUE}"', "got JSON string"),
+        ("null", "got JSON null"),
+        ("12", "got JSON number"),
+        ("true", "got JSON true or false"),
+        ('{"a": NaN}', "got text with NaN or Infinity, which JSON does not allow"),
+        ('{"a": -Infinity}', "got text with NaN or Infinity"),
+        ("[" * 2000, "got text nested too deeply to parse"),
+    ],
+)
+def test_a_policy_that_is_not_a_json_object_is_refused_without_its_text(
+    policy: str, got: str
+) -> None:
+    with pytest.raises(InvalidParameterError) as raised:
+        prepare_parameters(ROLE, {"Policy": policy})
+    message = str(raised.value)
+    assert message.startswith(f"Policy must be a JSON object (a dict, or the text of one); {got}")
+    assert SECRET_VALUE not in message
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        '{"Version": "2012-10-17", "Statement": []}',
+        ' {"Version":"2012-10-17"}\n',
+        {"Version": "2012-10-17", "Statement": []},
+    ],
+)
+def test_a_json_object_policy_passes(policy: Any) -> None:
+    assert prepare_parameters(ROLE, {"Policy": policy}).request["Policy"]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"Tags": [_tag("team"), _tag("TEAM")]},
+        {"Tags": [_tag("aws:team")]},
+        {"TransitiveTagKeys": ["team"]},
+        {"Tags": [_tag("team")], "TransitiveTagKeys": ["env"]},
+        {"Policy": "not json"},
+        {"Policy": "[1]"},
+        {"Policy": '{"a": NaN}'},
+    ],
+)
+def test_validate_false_skips_the_tag_and_policy_rules(arguments: dict[str, Any]) -> None:
+    params = prepare_parameters(ROLE, arguments, validate=False)
+    assert all(params.request[name] for name in arguments)
