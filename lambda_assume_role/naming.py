@@ -200,7 +200,9 @@ def generate_lambda_session_name(
 # The execution environment part of a tenant's session name: 16 hex digits of
 # the environment id (64 bits), or a timestamp to the hundredth of a second.
 _TENANT_IDENTIFIER_LENGTH = 16
-_TENANT_DIGEST_LENGTH = 8
+# A cut id keeps 16 hex digits (64 bits) of its SHA-256: finding another id with
+# the same cut name takes about 2**64 tries (8 digits took about 2**16 for a pair).
+_TENANT_DIGEST_LENGTH = 16
 # No "." in the environment part, so the last "." of a name always separates it.
 _NOT_ALPHANUMERIC = re.compile(r"[^a-zA-Z0-9]+")
 
@@ -211,9 +213,14 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
     Many tenants share one role, so the session name is what tells them
     apart in CloudTrail and in the assumed-role ARN; the execution
     environment part tells apart the concurrent environments serving one
-    tenant. A tenant id too long to fit is cut and followed by ``+`` and 8
-    hex digits of its SHA-256, so two long ids that share a prefix still get
-    different names (the full id belongs in ``SourceIdentity``).
+    tenant. A tenant id that fills the room the environment part leaves (47
+    characters beside a 16-character one), or is longer, is cut and followed by
+    ``+`` and 16 hex digits (64 bits) of its SHA-256, so two long ids that
+    share a prefix still get different names, and an id that is not cut is
+    always shorter than one that is, so it cannot spell another id's cut
+    name. Names of different ids can still collide (64 bits are not the id):
+    the full id belongs in ``SourceIdentity``, and `TenantRole` keys its
+    sessions by the full id, never by this name.
 
     Args:
         tenant_id: One or more characters of ``[\w+=,.@-]`` (ASCII `\w`),
@@ -235,7 +242,7 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
         >>> tenant_session_name("acme", identifier="3893xmpl7fac4485")
         'acme.3893xmpl7fac4485'
         >>> tenant_session_name("t" * 60, identifier="3893xmpl7fac4485")
-        'tttttttttttttttttttttttttttttttttttttt+44091080.3893xmpl7fac4485'
+        'tttttttttttttttttttttttttttttt+4409108038a8dd8e.3893xmpl7fac4485'
     """
     if not isinstance(tenant_id, str) or not SESSION_NAME_CHARACTERS.fullmatch(tenant_id):
         raise ValueError(f"tenant_id must be one or more characters of {NAME_CHARACTER_CLASS}")
@@ -244,7 +251,8 @@ def tenant_session_name(tenant_id: str, identifier: str | None = None) -> str:
     identifier = _NOT_ALPHANUMERIC.sub("_", identifier)[:_TENANT_IDENTIFIER_LENGTH] or "_"
     room = _MAX_LENGTH - 1 - len(identifier)
     tenant_part = tenant_id
-    if len(tenant_id) > room:
+    # ">=": a whole id is always shorter than a cut one (exactly room long).
+    if len(tenant_id) >= room:
         digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:_TENANT_DIGEST_LENGTH]
         tenant_part = f"{tenant_id[: room - 1 - _TENANT_DIGEST_LENGTH]}+{digest}"
     return f"{tenant_part}.{identifier}"

@@ -492,7 +492,7 @@ def test_tenant_session_names_are_valid_and_carry_tenant_and_environment(
     assert ROLE_SESSION_NAME_PATTERN.fullmatch(name)
     tenant_part, _, environment = name.rpartition(".")
     assert len(environment) <= 16
-    if len(tenant_id) <= 64 - 1 - len(environment):
+    if len(tenant_id) < 64 - 1 - len(environment):
         assert tenant_part == tenant_id
     else:
         assert tenant_part.startswith(tenant_id[:20])
