@@ -8,6 +8,15 @@ well: every target is yielded once or listed once. Targets are read only
 when a worker is free (plus one account's regions), so a lazy iterable is
 read ahead by a bounded amount, and nothing is kept once yielded.
 
+An item of a lazily read iterable that is not a target is an outcome of its
+own (phase ``"target"``), yielded as it is read, even while the rest of the
+input is being listed after the stop line; only a run the caller closed
+early can no longer yield, and counts such items in
+`FanOutSummary.malformed_at_close` instead. When the iterable raises,
+nothing more is read from it: the targets it gave run to their outcomes (or
+to ``remaining``) as usual, then its exception is raised, once, at the end of
+iteration (or by `FanOutRun.close` when the caller closed the run first).
+
 Time is read on the run's `Clock` (`lambda_assume_role.fanout.clock`): a
 target starts only while the time left before the stop line exceeds the
 95th percentile of the targets' durations so far, and the run waits for its
@@ -35,6 +44,7 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from types import TracebackType
 
+from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.fanout.accounts import Account
 from lambda_assume_role.fanout.regions import RegionPlan, expand
 from lambda_assume_role.fanout.summary import (
@@ -44,7 +54,7 @@ from lambda_assume_role.fanout.summary import (
     log_summary,
     p95,
 )
-from lambda_assume_role.fanout.targets import Outcome, Phase, Target, TargetSpec
+from lambda_assume_role.fanout.targets import Outcome, Phase, Target, TargetSpec, read_target
 from lambda_assume_role.fanout.worker import (
     Engine,
     Expanded,
@@ -70,7 +80,8 @@ class FanOutRun:
     Ending a run early (``break`` then `close`, leaving a ``with`` block, or
     reading `remaining` or `summary` before the loop ended) gives up the
     targets in flight and lists every unfinished target, read or not, in
-    `remaining`.
+    `remaining`. If the targets iterable raised and iteration has not raised
+    its exception yet, ending the run raises it, once.
     """
 
     def __init__(
@@ -100,7 +111,12 @@ class FanOutRun:
         self._given_back: list[Target] = []
         self._durations: deque[float] = deque(maxlen=_SAMPLE)
         self._p95 = 0.0
-        self._counts: dict[Phase | None, int] = {None: 0, "assume": 0, "work": 0}
+        self._counts: dict[Phase | None, int] = {None: 0, "target": 0, "assume": 0, "work": 0}
+        self._read_count = 0
+        self._unread: list[Target] = []  # read after the loop ended, for remaining
+        self._malformed_at_close = 0
+        self._source_error: Exception | None = None
+        self._unraised: Exception | None = None  # the source's error, until the caller has it
         self._remaining: list[dict[str, str | None]] | None = None
         self._summary: FanOutSummary | None = None
         self._generator = self._iterate()
@@ -122,12 +138,18 @@ class FanOutRun:
         self.close()
 
     def close(self) -> None:
-        """End the run now: in-flight targets are given up; unfinished ones go to `remaining`."""
+        """End the run now: in-flight targets are given up; unfinished ones go to `remaining`.
+
+        Raises:
+            Exception: What the targets iterable raised, if iteration has not
+                raised it already (once; the run is ended all the same).
+        """
         if self._summary is not None:
             return
         self._generator.close()
         if self._summary is None:  # never started: the generator's body never ran
             self._finish("closed")
+        self._raise_source_error()
 
     @property
     def remaining(self) -> list[dict[str, str | None]]:
@@ -135,7 +157,10 @@ class FanOutRun:
 
         Complete once iteration has ended; reading it before then ends the
         run (see `close`). ``region`` is None only for accounts whose
-        regions were never listed (``regions="enabled"``).
+        regions were never listed (``regions="enabled"``). Items that were
+        not targets are never here: each was an outcome in phase
+        ``"target"`` (or, in a run closed early, is counted in
+        `FanOutSummary.malformed_at_close`).
         """
         if self._remaining is None:
             self.close()
@@ -160,25 +185,45 @@ class FanOutRun:
         reason: StopReason = "error"
         try:
             while True:
-                self._start_what_fits()
+                refused = self._start_what_fits()
+                if refused is not None:
+                    yield refused
+                    del refused
+                    continue
                 if not self._in_flight:
                     finished = self._exhausted() and not self._given_back
                     reason = "done" if finished else "deadline"
-                    return
+                    break
                 received = self._next_report()
                 if received is None:
                     reason = "deadline"
-                    return
+                    break
                 outcome = self._settle(*received)
                 del received
                 if outcome is not None:
                     yield outcome
                     del outcome
+            # Whatever is in flight is given up: the workers may stop now (a back-off pause
+            # ends). The input not read yet goes to remaining; an item of it that is not a
+            # target is an outcome still, yielded while the caller is listening.
+            self._closed.set()
+            while (item := self._read_next()) is not None:
+                if isinstance(item, Outcome):
+                    yield self._refuse(item)
+                else:
+                    self._unread += self._expand(item)
+                del item
+            self._raise_source_error()
         except GeneratorExit:
             reason = "closed"
             raise
         finally:
             self._finish(reason)
+
+    def _raise_source_error(self) -> None:
+        error, self._unraised = self._unraised, None
+        if error is not None:
+            raise error
 
     def _next_report(self) -> tuple[Task, Report] | None:
         """The next report from a worker, or None once the stop line is reached first."""
@@ -194,11 +239,19 @@ class FanOutRun:
                 return received
             self._clock.wait(arrived, left)
 
-    def _start_what_fits(self) -> None:
+    def _start_what_fits(self) -> Outcome | None:
+        """Start targets while workers are free and time allows.
+
+        Stops at an item that is not a target and returns its outcome, to be
+        yielded before anything more is read: a long run of bad items is read
+        one at a time, like good ones.
+        """
         while len(self._in_flight) < self._max_workers and self._may_start():
             item = self._next_pending()
             if item is None:
-                return
+                return None
+            if isinstance(item, Outcome):
+                return self._refuse(item)
             target, account = item
             task = Task(target, account, target.region is None, contextvars.copy_context())
             self._in_flight.add(task)
@@ -211,28 +264,51 @@ class FanOutRun:
                     daemon=True,
                 ).start()
             self._tasks.put(task)
+        return None
 
     def _may_start(self) -> bool:
         """Whether a target started now is expected to end before the stop line."""
         return self._stop_at is None or self._clock.monotonic() + self._p95 < self._stop_at
 
-    def _next_pending(self) -> tuple[Target, Account] | None:
+    def _next_pending(self) -> tuple[Target, Account] | Outcome | None:
         while not self._pending:
-            spec = self._read()
-            if spec is None:
-                return None
-            for target in self._expand(Target.parse(spec)):
+            item = self._read_next()
+            if item is None or isinstance(item, Outcome):
+                return item
+            for target in self._expand(item):
                 self._pending.append((target, self._hold(target.account_id)))
         return self._pending.popleft()
 
-    def _read(self) -> TargetSpec | None:
-        if self._source is None:
+    def _read_next(self) -> Target | Outcome | None:
+        """The next item of the targets, parsed, or an outcome in phase ``"target"`` if it is
+        not one; None at the end, and from the moment the iterable raises (kept to raise)."""
+        source = self._source
+        if source is None:
             return None
-        spec = next(self._source, _END)
+        try:
+            spec = next(source, _END)
+        except Exception as error:
+            # A source that raised may not be read again (a generator has ended; an iterator
+            # is in no known state): what it gave before still runs.
+            self._source = None
+            self._source_error = self._unraised = error
+            return None
+        except BaseException:
+            self._source = None
+            raise
         if spec is _END:
             self._source = None
             return None
-        return spec  # type: ignore[return-value]
+        index, self._read_count = self._read_count, self._read_count + 1
+        try:
+            return read_target(spec, f"targets item {index}")
+        except InvalidParameterError as error:
+            return Outcome(None, error=error, phase="target")
+
+    def _refuse(self, outcome: Outcome) -> Outcome:
+        self._counts["target"] += 1
+        log_failure(outcome)
+        return outcome
 
     def _exhausted(self) -> bool:
         return self._source is None and not self._pending
@@ -284,21 +360,31 @@ class FanOutRun:
         remaining = [target.as_dict() for target in self._given_back]
         remaining += [task.target.as_dict() for task in self._in_flight]
         remaining += [target.as_dict() for target, _ in self._pending]
+        remaining += [target.as_dict() for target in self._unread]
         self._in_flight.clear()
         self._pending.clear()
+        self._unread.clear()
         self._accounts.clear()
         try:
-            while (spec := self._read()) is not None:
-                remaining += [t.as_dict() for t in self._expand(Target.parse(spec))]
+            # Only a run closed early (or interrupted) gets here with input unread: too late
+            # for outcomes.
+            while (item := self._read_next()) is not None:
+                if isinstance(item, Outcome):
+                    self._malformed_at_close += 1
+                    log_failure(item)
+                else:
+                    remaining += [t.as_dict() for t in self._expand(item)]
         finally:
             self._remaining = remaining
             self._summary = FanOutSummary(
                 succeeded=self._counts[None],
                 failed_assume=self._counts["assume"],
                 failed_work=self._counts["work"],
+                failed_target=self._counts["target"],
                 remaining=len(remaining),
                 given_up=given_up,
+                malformed_at_close=self._malformed_at_close,
                 seconds=round(self._clock.monotonic() - self._started, 3),
-                reason=reason,
+                reason="error" if self._source_error is not None else reason,
             )
             log_summary(self._summary)

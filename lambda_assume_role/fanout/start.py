@@ -1,17 +1,18 @@
 """`fan_out` itself: every argument checked, the request prepared once, the run built.
 
-Nothing here reads a target or makes a request: the checks and the one
-preparation of the AssumeRole request (`lambda_assume_role.role.prepare_role`,
-the front door every path comes in through) happen at the call, so bad input
-fails before any network call; the work starts when the returned `FanOutRun`
-is iterated.
+Nothing here makes a request: the checks and the one preparation of the
+AssumeRole request (`lambda_assume_role.role.prepare_role`, the front door
+every path comes in through) happen at the call, so bad input fails before
+any network call; the work starts when the returned `FanOutRun` is iterated.
+Targets given as a collection (a list, a tuple...) are all parsed here too;
+a lazily read iterable is left to the run.
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from lambda_assume_role import invocation
@@ -19,7 +20,7 @@ from lambda_assume_role.arns import get_role_arn
 from lambda_assume_role.errors import InvalidParameterError
 from lambda_assume_role.fanout.clock import SYSTEM_CLOCK, Clock
 from lambda_assume_role.fanout.regions import check_regions
-from lambda_assume_role.fanout.targets import Target, TargetSpec
+from lambda_assume_role.fanout.targets import Target, TargetSpec, read_target
 from lambda_assume_role.refresh_policy import DEFAULT_WINDOWS, RefreshWindows
 
 if TYPE_CHECKING:
@@ -54,16 +55,34 @@ def fan_out(
 ) -> FanOutRun:
     """Run ``work`` in every target's account and region, yielding outcomes as they finish.
 
-    Every argument is checked here, before any target is read or any request
-    made; the work starts when the returned run is iterated. See
-    `lambda_assume_role.fanout` for the guarantees.
+    Every argument is checked here, before any request is made; the work
+    starts when the returned run is iterated. See `lambda_assume_role.fanout`
+    for the guarantees.
+
+    Malformed targets never cost a valid one its outcome:
+
+    * ``targets`` a collection (a list, tuple, set, ``run.remaining``:
+      anything with a length that is not an iterator): every item is parsed
+      here, and the first that is not a target is refused with
+      `InvalidParameterError` naming its index (``targets[3]: ...``), the
+      rule, and at most a short piece of the item. Nothing has started, so
+      nothing is half done: fix the input and call again.
+    * ``targets`` read lazily (a generator, an iterator): each item is parsed
+      as it is read; one that is not a target is an `Outcome` of its own,
+      with phase ``"target"``, ``target`` None and an `InvalidParameterError`
+      naming its position (``targets item 3: ...``), while the others run.
+      If the iterable raises, nothing more is read from it; the targets it
+      gave run to their outcomes (or to ``run.remaining``) as usual, and
+      its exception is raised at the end of iteration (or by ``run.close()``
+      if the run was closed first), with ``summary.reason`` ``"error"``.
 
     Args:
         work: ``work(session, target) -> value``, called in a worker thread
             with a refreshing assumed-role `boto3.Session` in
             ``target.region`` (its own session: create clients freely).
         targets: Account ids, `Target`s or ``{"account_id", "region"}``
-            mappings (the items of `FanOutRun.remaining`), read lazily.
+            mappings (the items of `FanOutRun.remaining`): a collection,
+            parsed whole here, or an iterable read lazily (see above).
         role_name: The role to assume in each account (path allowed), in the
             parent's partition.
         role_arn: Instead of ``role_name``: ``role_arn(target) -> ARN``,
@@ -98,8 +117,9 @@ def fan_out(
         ``run.remaining`` (JSON-ready) and ``run.summary`` (`FanOutSummary`).
 
     Raises:
-        InvalidParameterError: An argument (or an AssumeRole parameter)
-            breaks a rule; also a `ValueError`.
+        InvalidParameterError: An argument (or an AssumeRole parameter, or an
+            item of a ``targets`` collection) breaks a rule; also a
+            `ValueError`.
         TypeError: A keyword that `assume_role` does not take.
         botocore.exceptions.NoCredentialsError: The parent has no credentials.
 
@@ -108,6 +128,11 @@ def fan_out(
         Traceback (most recent call last):
         ...
         lambda_assume_role.errors.InvalidParameterError: max_workers must be an int >= 1; got 0
+        >>> fan_out(print, ["bad", "bad2", "222222222222"])
+        Traceback (most recent call last):
+        ...
+        lambda_assume_role.errors.InvalidParameterError: targets[0]: target account_id must be \
+12 digits; got 'bad'
         >>> run = fan_out(lambda session, target: session.client("sts").get_caller_identity(),
         ...               ["111111111111"], regions="enabled", context=context)
         >>> outcomes = list(run)
@@ -130,6 +155,7 @@ def fan_out(
         )
     started = clock.monotonic()
     _check_arguments(work, targets, max_workers, reserve, assume_role_kwargs)
+    source = _parsed(targets)
     region_plan = check_regions(regions)
     end = invocation.end_of(deadline, context, clock=clock.monotonic)
 
@@ -174,7 +200,7 @@ def fan_out(
     )
     return FanOutRun(
         engine,
-        iter(targets),
+        source,
         regions=region_plan,
         max_workers=max_workers,
         started=started,
@@ -200,6 +226,19 @@ def _check_arguments(
         raise InvalidParameterError(
             "fan_out puts each session in its target's region; use regions= instead of region_name"
         )
+
+
+def _parsed(targets: Iterable[TargetSpec]) -> Iterator[TargetSpec]:
+    """What the run reads: a collection's items all parsed now, the first bad one refused; a
+    lazily read iterable as it is (the run parses each item as it reads it).
+
+    A collection can be read whole without consuming it, so refusing it is
+    free and leaves nothing half done; reading an iterator through would
+    defeat its laziness (and may never end).
+    """
+    if isinstance(targets, Iterator) or not isinstance(targets, Collection):
+        return iter(targets)
+    return iter([read_target(spec, f"targets[{index}]") for index, spec in enumerate(targets)])
 
 
 def _role_arns(

@@ -6,9 +6,9 @@ carries as keys. An error is described by `lambda_assume_role.retry`
 (`describe_error`, `error_code`), so no key, secret or token reaches a log.
 
 Example:
-    >>> summary = FanOutSummary(3, 1, 0, 2, 1, 1.5, "deadline")
+    >>> summary = FanOutSummary(3, 1, 0, 1, 2, 1, 0, 1.5, "deadline")
     >>> summary.yielded, summary.as_dict()["remaining"]
-    (4, 2)
+    (5, 2)
     >>> p95([0.1] * 19 + [5.0]), p95([1.0, 2.0]), p95([])
     (0.1, 2.0, 0.0)
 """
@@ -29,7 +29,7 @@ __all__ = ["FanOutSummary", "StopReason", "log_failure", "log_summary", "p95"]
 logger = logging.getLogger("lambda_assume_role")
 
 StopReason = Literal["done", "deadline", "closed", "error"]
-"""Why a run's iteration ended."""
+"""Why a run's iteration ended (``"error"``: the targets iterable raised)."""
 
 
 @dataclass(frozen=True)
@@ -41,32 +41,45 @@ class FanOutSummary:
         failed_assume: Outcomes with phase ``"assume"`` (no credentials, or no
             region list for ``regions="enabled"``).
         failed_work: Outcomes with phase ``"work"``.
+        failed_target: Outcomes with phase ``"target"``: items of a lazily
+            read ``targets`` that were not targets.
         remaining: Targets in `FanOutRun.remaining`.
         given_up: Of those, how many were in flight when the run ended.
+        malformed_at_close: Items that were not targets, read while a run
+            the caller closed early listed the rest of ``targets``: no
+            outcome could be yielded for them any more, and they cannot be
+            resumed, so they are counted here and logged (one WARNING each),
+            in neither the outcomes nor `FanOutRun.remaining`.
         seconds: From the `fan_out` call to the end of iteration.
         reason: Why iteration ended: ``"done"`` (no target left),
             ``"deadline"``, ``"closed"`` (the caller stopped early) or
-            ``"error"`` (the targets iterable raised).
+            ``"error"`` (the targets iterable raised: what it gave before
+            is accounted for as always, nothing after it was read).
+
+    Every item read from ``targets`` (each region of it, once expanded) is
+    counted once: ``yielded + remaining + malformed_at_close``.
     """
 
     succeeded: int
     failed_assume: int
     failed_work: int
+    failed_target: int
     remaining: int
     given_up: int
+    malformed_at_close: int
     seconds: float
     reason: StopReason
 
     @property
     def yielded(self) -> int:
         """How many outcomes were yielded."""
-        return self.succeeded + self.failed_assume + self.failed_work
+        return self.succeeded + self.failed_assume + self.failed_work + self.failed_target
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (what a Step Functions worker returns).
 
         Example:
-            >>> FanOutSummary(3, 1, 0, 2, 1, 1.5, "deadline").as_dict()["reason"]
+            >>> FanOutSummary(3, 1, 0, 0, 2, 1, 0, 1.5, "deadline").as_dict()["reason"]
             'deadline'
         """
         return asdict(self)
@@ -81,19 +94,23 @@ def p95(durations: Iterable[float]) -> float:
 
 
 def log_failure(outcome: Outcome) -> None:
-    """One WARNING for a failed target: what failed, where, and in which phase."""
+    """One WARNING for a failed target: what failed, where, and in which phase.
+
+    An item that is not a target (phase ``"target"``) has no account or
+    region: its error names its position in ``targets``.
+    """
     error = outcome.error
     assert error is not None
     target = outcome.target
     logger.warning(
         "Fan-out target %s failed in %s: %s",
-        target,
+        "(not a target)" if target is None else target,
         outcome.phase,
         describe_error(error),
         extra={
-            "fan_out_target": str(target),
-            "account_id": target.account_id,
-            "region": target.region,
+            "fan_out_target": None if target is None else str(target),
+            "account_id": None if target is None else target.account_id,
+            "region": None if target is None else target.region,
             "phase": outcome.phase,
             "error_type": type(error).__name__,
             "error_code": error_code(error),
@@ -106,12 +123,13 @@ def log_summary(summary: FanOutSummary) -> None:
     """One INFO line per run, its counts as ``fan_out_*`` fields."""
     logger.info(
         "Fan-out ended (%s) after %.1f s: %d succeeded, %d failed to assume, "
-        "%d failed in work, %d remaining",
+        "%d failed in work, %d not targets, %d remaining",
         summary.reason,
         summary.seconds,
         summary.succeeded,
         summary.failed_assume,
         summary.failed_work,
+        summary.failed_target + summary.malformed_at_close,
         summary.remaining,
         extra={f"fan_out_{name}": value for name, value in summary.as_dict().items()},
     )

@@ -131,7 +131,10 @@ def keys(items: list[dict[str, str | None]]) -> list[tuple[str, str | None]]:
 
 
 def done(outcomes: list[Outcome]) -> list[tuple[str, str | None]]:
-    return [(o.target.account_id, o.target.region) for o in outcomes]
+    """The targets of ``outcomes``: none may be an item that was not a target."""
+    return [(o.target.account_id, o.target.region) for o in outcomes if o.target is not None] + [
+        ("not a target", None) for o in outcomes if o.target is None
+    ]
 
 
 def assert_exactly_once(
@@ -697,17 +700,158 @@ def test_a_parent_without_a_region_is_refused(
         fan_out(identity, accounts(1), parent=boto3.Session())
 
 
-def test_a_target_that_is_not_one_stops_the_iteration_with_the_rest_in_remaining(
+BAD_THEN_GOOD = ["bad", "bad2", "222222222222"]
+
+
+def test_a_list_with_bad_targets_is_refused_up_front_naming_the_first_and_nothing_starts(
+    parent: boto3.Session, requests_log: RequestLog
+) -> None:
+    called: list[Target] = []
+    threads_before = threading.active_count()
+
+    with pytest.raises(InvalidParameterError) as refused:
+        fan_out(lambda session, target: called.append(target), BAD_THEN_GOOD, parent=parent)
+
+    message = str(refused.value)
+    assert message.startswith("targets[0]: "), message
+    assert "'bad'" in message
+    assert "12 digits" in message
+    assert "bad2" not in message
+    assert requests_log.count("AssumeRole") == 0
+    assert requests_log.all() == []
+    assert called == []
+    assert threading.active_count() == threads_before
+
+
+@pytest.mark.parametrize(
+    ("targets", "index", "rule"),
+    [
+        (("111111111111", Target("222222222222"), "1234"), 2, "12 digits"),
+        ({"333333333333", 42}, None, "a target must be"),  # a set: parsed whole, any order
+        ([{"account_id": "111111111111", "region": "eu west"}], 0, "region"),
+        ([{"account_id": "111111111111", "zone": "a", 7: "b"}], 0, "account_id and region only"),
+        (["111111111111", None], 1, "a target must be"),
+        (["x" * 10_000], 0, "12 digits"),
+    ],
+)
+def test_a_collection_is_parsed_whole_and_the_error_names_the_first_bad_index_briefly(
+    parent: boto3.Session, requests_log: RequestLog, targets: Any, index: int | None, rule: str
+) -> None:
+    with pytest.raises(InvalidParameterError, match=rule) as refused:
+        fan_out(identity, targets, parent=parent)
+    message = str(refused.value)
+    if index is not None:
+        assert message.startswith(f"targets[{index}]: "), message
+    assert len(message) < 200, message
+    assert requests_log.all() == []
+
+
+def test_bad_items_of_a_generator_are_outcomes_of_their_own_and_the_good_one_runs_once(
+    parent: boto3.Session, requests_log: RequestLog
+) -> None:
+    run = fan_out(identity, iter(BAD_THEN_GOOD), max_workers=1, parent=parent)
+    outcomes = list(run)
+
+    refused = [o for o in outcomes if o.phase == "target"]
+    assert len(refused) == 2
+    for outcome, index, shown in zip(refused, [0, 1], ["'bad'", "'bad2'"], strict=True):
+        assert (outcome.ok, outcome.target, outcome.value) == (False, None, None)
+        assert isinstance(outcome.error, InvalidParameterError)
+        assert str(outcome.error).startswith(f"targets item {index}: "), outcome.error
+        assert shown in str(outcome.error)
+        assert "12 digits" in str(outcome.error)
+    good = [o for o in outcomes if o.phase != "target"]
+    assert [(o.ok, o.target) for o in good] == [(True, Target("222222222222", "us-east-1"))]
+    assert requests_log.count("AssumeRole") == 1
+    assert run.remaining == []
+    summary = run.summary
+    assert (summary.succeeded, summary.failed_target, summary.yielded) == (1, 2, 3)
+    assert (summary.remaining, summary.reason) == (0, "done")
+
+
+def test_bad_items_read_while_a_closed_run_lists_the_rest_are_counted_and_logged(
+    parent: boto3.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="lambda_assume_role")
+    items = ["111111111111", "222222222222", "bad", "333333333333", 7]
+    with fan_out(sleeper(0), iter(items), max_workers=1, parent=parent) as run:
+        first = next(iter(run))
+    # Closing read the rest: the targets into remaining, the two bad items into the summary.
+    assert sorted(done([first]) + keys(run.remaining)) == [
+        (a, "us-east-1") for a in ["111111111111", "222222222222", "333333333333"]
+    ]
+    summary = run.summary
+    assert (summary.reason, summary.malformed_at_close, summary.failed_target) == ("closed", 2, 0)
+    assert summary.yielded + summary.remaining + summary.malformed_at_close == 5
+    warnings = [r for r in caplog.records if getattr(r, "phase", None) == "target"]
+    assert len(warnings) == 2
+    assert "targets item 2" in warnings[0].getMessage()
+    assert "targets item 4" in warnings[1].getMessage()
+
+
+class SourceBrokeError(Exception):
+    """What a target generator raises midway (a listing that failed, say)."""
+
+
+class BreakingSource:
+    """An iterator of targets that raises at ``breaks_at`` (a listing that failed, say) and
+    would go on giving targets if asked again."""
+
+    def __init__(self, items: list[Any], breaks_at: int) -> None:
+        self.items, self.breaks_at, self.asked = items, breaks_at, 0
+
+    def __iter__(self) -> BreakingSource:
+        return self
+
+    def __next__(self) -> Any:
+        self.asked += 1
+        if self.asked - 1 == self.breaks_at:
+            raise SourceBrokeError("listing failed")
+        if not self.items:
+            raise StopIteration
+        return self.items.pop(0)
+
+
+def test_a_generator_that_raises_midway_still_runs_what_it_gave_and_then_raises(
+    parent: boto3.Session, requests_log: RequestLog
+) -> None:
+    source = BreakingSource(["111111111111", "bad", "222222222222", "333333333333"], breaks_at=3)
+    outcomes: list[Outcome] = []
+    run = fan_out(identity, source, regions=["us-east-1", "eu-west-1"], parent=parent)
+    with pytest.raises(SourceBrokeError, match="listing failed"):
+        outcomes.extend(run)
+
+    # Every item read before the error has its outcome; then the error, once; nothing more is
+    # read from a source that raised.
+    assert sorted(done([o for o in outcomes if o.target is not None])) == [
+        (a, r) for a in ["111111111111", "222222222222"] for r in ["eu-west-1", "us-east-1"]
+    ]
+    assert all(o.ok for o in outcomes if o.target is not None)
+    assert [o.phase for o in outcomes if o.target is None] == ["target"]
+    assert requests_log.count("AssumeRole") == 2
+    assert source.asked == 4
+    assert run.remaining == []
+    summary = run.summary
+    assert (summary.reason, summary.succeeded, summary.failed_target) == ("error", 4, 1)
+    assert list(run) == []  # the error is raised once
+
+
+def test_a_generator_that_raises_while_a_closed_run_lists_the_rest_raises_from_close(
     parent: boto3.Session,
 ) -> None:
-    run = fan_out(
-        sleeper(0), ["111111111111", "1234", "222222222222"], max_workers=1, parent=parent
-    )
-    with pytest.raises(InvalidParameterError, match="12 digits"):
-        list(run)
-    assert run.summary.reason == "error"
-    assert run.summary.yielded == 1
+    def source() -> Iterator[str]:
+        yield "111111111111"
+        yield "222222222222"
+        raise SourceBrokeError("listing failed")
+
+    run = fan_out(sleeper(0), source(), max_workers=1, parent=parent)
+    first = next(iter(run))
+    with pytest.raises(SourceBrokeError):
+        run.close()
+    assert first.ok
     assert keys(run.remaining) == [("222222222222", "us-east-1")]
+    assert run.summary.reason == "error"
+    run.close()  # once raised, closing again is quiet
 
 
 # -- logs ----------------------------------------------------------------------------------------
