@@ -10,6 +10,14 @@ What a run guarantees, and how:
   `FanOutRun.remaining`, never both, never neither. ``remaining`` holds
   JSON-ready dicts that `fan_out` accepts as targets, so feeding it back
   finishes the job.
+* **Malformed input never costs a valid target.** A collection of targets (a
+  list, a tuple, ``remaining``) is parsed whole when `fan_out` is called:
+  the first item that is not a target is refused with `InvalidParameterError`
+  naming its index and the rule, before anything starts. A lazily read
+  iterable (a generator) is parsed as it is read: an item that is not a
+  target is an `Outcome` of its own, phase ``"target"``, ``target`` None,
+  while the others run. An iterable that raises is read no more; what it
+  gave runs as usual, then its exception is raised at the end of iteration.
 * **The deadline.** ``deadline=`` (seconds or an aware datetime), ``context=``
   (a Lambda context, or a durable function's ``DurableContext``) or, inside a
   decorated handler, the invocation being served sets an end. Nothing new
