@@ -31,38 +31,60 @@ One module per concern, each saying why it is apart:
 * `lambda_assume_role_tools.cli.errors` and `lambda_assume_role_tools.cli.output`: exit
   codes and secret-free error text; stdout and stderr.
 
+Its names load on first use (PEP 562, through `lambda_assume_role.exports`), and it
+imports nothing at all until then: ``python -m lambda_assume_role_tools.cli`` imports
+this package before `lambda_assume_role_tools.entry` can take Ctrl-C, so it must cost
+nothing (the same reason it has no ``from __future__ import``).
+
 Example:
+    >>> from lambda_assume_role_tools.cli import main
     >>> main(["assume", "arn:aws:iam::12:role/X"])
     2
 """
 
-from __future__ import annotations
+TYPE_CHECKING = False  # `typing` is not loaded yet either; type checkers read this as True
+if TYPE_CHECKING:
+    from typing import Any
 
-from lambda_assume_role_tools.cli.command import main
-from lambda_assume_role_tools.cli.errors import (
-    EXIT_ASSUME_FAILED,
-    EXIT_BAD_ARGUMENTS,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_NO_CREDENTIALS,
-    CommandError,
-    redact,
-)
-from lambda_assume_role_tools.cli.output import PROG
-from lambda_assume_role_tools.cli.parsing import build_parser, option_for
-from lambda_assume_role_tools.cli.profiles import PROFILE_CHAIN_VARIABLE
+    from lambda_assume_role_tools.cli.command import main as main
+    from lambda_assume_role_tools.cli.errors import EXIT_ASSUME_FAILED as EXIT_ASSUME_FAILED
+    from lambda_assume_role_tools.cli.errors import EXIT_BAD_ARGUMENTS as EXIT_BAD_ARGUMENTS
+    from lambda_assume_role_tools.cli.errors import EXIT_FAILED as EXIT_FAILED
+    from lambda_assume_role_tools.cli.errors import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+    from lambda_assume_role_tools.cli.errors import EXIT_NO_CREDENTIALS as EXIT_NO_CREDENTIALS
+    from lambda_assume_role_tools.cli.errors import CommandError as CommandError
+    from lambda_assume_role_tools.cli.errors import redact as redact
+    from lambda_assume_role_tools.cli.output import PROG as PROG
+    from lambda_assume_role_tools.cli.parsing import build_parser as build_parser
+    from lambda_assume_role_tools.cli.parsing import option_for as option_for
+    from lambda_assume_role_tools.cli.profiles import (
+        PROFILE_CHAIN_VARIABLE as PROFILE_CHAIN_VARIABLE,
+    )
 
-__all__ = [
-    "EXIT_ASSUME_FAILED",
-    "EXIT_BAD_ARGUMENTS",
-    "EXIT_FAILED",
-    "EXIT_INTERRUPTED",
-    "EXIT_NO_CREDENTIALS",
-    "PROFILE_CHAIN_VARIABLE",
-    "PROG",
-    "CommandError",
-    "build_parser",
-    "main",
-    "option_for",
-    "redact",
-]
+# Each public name and the module, relative to this package, that defines it.
+_SOURCES = {
+    "EXIT_ASSUME_FAILED": "errors",
+    "EXIT_BAD_ARGUMENTS": "errors",
+    "EXIT_FAILED": "errors",
+    "EXIT_INTERRUPTED": "errors",
+    "EXIT_NO_CREDENTIALS": "errors",
+    "PROFILE_CHAIN_VARIABLE": "profiles",
+    "PROG": "output",
+    "CommandError": "errors",
+    "build_parser": "parsing",
+    "main": "command",
+    "option_for": "parsing",
+    "redact": "errors",
+}
+
+__all__ = list(_SOURCES)
+
+
+def __getattr__(name: str) -> "Any":
+    from lambda_assume_role.exports import load_export
+
+    return load_export(__name__, _SOURCES, globals(), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SOURCES})
