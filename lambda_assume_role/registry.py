@@ -21,8 +21,10 @@ Keys are exact: two prepared roles share a session only if STS would receive
 the same AssumeRole request (`parameters.prepare_parameters`' key) *and* the
 session options agree: the session's region as it will be built
 (``region_name=True`` keys on the parent's region it pins), the cache's
-identity and the refresh windows. Clients are keyed by service, client region
-and the identity of their `Config`.
+identity and the refresh windows, and their scopes are equal
+(`PreparedRole.scoped`: `TenantRole` scopes each tenant's role by the full
+tenant id). Clients are keyed by service, client region and the identity of
+their `Config`.
 
 Locking, as in cachetools' ``cached``: look up under the lock, build outside
 it, publish under it; when two threads race to build one key, the entry

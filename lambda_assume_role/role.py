@@ -12,7 +12,9 @@ makes a network call or builds a session.
 
 A prepared role for one account serves another with `PreparedRole.for_role`:
 the request is the same but for the role's ARN, so nothing else is checked
-again (fan-out prepares once for thousands of accounts).
+again (fan-out prepares once for thousands of accounts). `PreparedRole.scoped`
+keys a prepared role apart for one owner (`TenantRole`: the full tenant id), so
+two owners never share a session even when their requests are equal.
 
 Example:
     >>> import boto3
@@ -87,7 +89,8 @@ class PreparedRole:
             is resolved here to the parent's region at preparation.
         cache: The dict-like cache of AssumeRole responses, or None.
         refresh_windows: The refresh policy's windows, or None for the defaults.
-        key: Equal only for the same AssumeRole request and session options.
+        key: Equal only for the same AssumeRole request, session options and
+            scope (`scoped`).
     """
 
     __slots__ = ("cache", "key", "params", "refresh_windows", "region_name")
@@ -126,6 +129,13 @@ class PreparedRole:
         """The role to assume."""
         return self.params.role_arn
 
+    @property
+    def scope(self) -> Hashable:
+        """Who this role's sessions belong to (`scoped`), or None: anyone with an equal request."""
+        key = self.key
+        # The scope lives in the key only: one more element than an unscoped key has.
+        return key[_SCOPE_INDEX] if isinstance(key, tuple) and len(key) > _SCOPE_INDEX else None
+
     def for_role(self, role_arn: str) -> PreparedRole:
         """The same request and options for another role, checked only for its ARN.
 
@@ -146,7 +156,42 @@ class PreparedRole:
             region_name=self.region_name,
             cache=self.cache,
             refresh_windows=self.refresh_windows,
-            key=_key(params, self.region_name, self.cache, self.refresh_windows),
+            key=_key(params, self.region_name, self.cache, self.refresh_windows, self.scope),
+        )
+
+    def scoped(self, scope: Hashable) -> PreparedRole:
+        """The same request and options, keyed apart for one owner of its sessions.
+
+        Two prepared roles with different scopes never share a session (nor
+        its credentials), even when STS would receive the same request: what
+        a session name cut with a digest cannot promise, a key can.
+        `TenantRole` scopes each tenant's role by the full tenant id. Nothing
+        is validated again.
+
+        Args:
+            scope: Who the sessions belong to; hashable, compared by value.
+                None means no scope (this role as it is).
+
+        Returns:
+            An immutable `PreparedRole`.
+
+        Example:
+            >>> reader = prepare_role(parent, ROLE_ARN)
+            >>> acme = reader.scoped(("tenant", "acme"))
+            >>> globex = reader.scoped(("tenant", "globex"))
+            >>> acme.params == globex.params, acme.key == globex.key
+            (True, False)
+            >>> acme == reader.scoped(("tenant", "acme")), acme.scope
+            (True, ('tenant', 'acme'))
+            >>> acme.for_role("arn:aws:iam::222222222222:role/Reader").scope  # kept
+            ('tenant', 'acme')
+        """
+        return PreparedRole(
+            params=self.params,
+            region_name=self.region_name,
+            cache=self.cache,
+            refresh_windows=self.refresh_windows,
+            key=_key(self.params, self.region_name, self.cache, self.refresh_windows, scope),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -252,9 +297,18 @@ def is_role_chaining(parent: boto3.Session, credentials: Any) -> bool:
 
 
 def _key(
-    params: AssumeRoleParameters, region: Any, cache: Any, windows: RefreshWindows | None
+    params: AssumeRoleParameters,
+    region: Any,
+    cache: Any,
+    windows: RefreshWindows | None,
+    scope: Hashable = None,
 ) -> Hashable:
-    return (params.key, region, identity(cache), value_key(windows))
+    key = (params.key, region, identity(cache), value_key(windows))
+    # A scope makes the key one longer, so it never equals an unscoped one.
+    return key if scope is None else (*key, scope)
+
+
+_SCOPE_INDEX = 4
 
 
 def identity(value: object) -> int | None:

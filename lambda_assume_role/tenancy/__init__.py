@@ -34,8 +34,12 @@ What it guards against:
   function's ``DurableContext`` too); `authorizer_claim` reads only what API
   Gateway's authorizer verified, never headers, the query string, path
   parameters or the body.
-* **Sessions shared between tenants.** The registry keys a session by the
-  exact request, which holds the tenant's tags, policy and session name.
+* **Sessions shared between tenants.** Through a decorator that adds no
+  keywords of its own (`TenantRole.prepare_for`), a tenant's session is keyed
+  by its full id (`lambda_assume_role.role.PreparedRole.scoped`), whatever its
+  rendered name. Otherwise (a decorator with keywords, or
+  ``registry.session(**role.parameters(tenant_id))``) it is keyed by the exact
+  request: the tenant's tags, SourceIdentity, policy and session name.
 * **Limits found out at STS.** Tag keys and values, their counts and patterns,
   ``SourceIdentity`` and the documented 2,048-character policy plaintext limit
   are checked before the call. When STS still answers
@@ -44,7 +48,7 @@ What it guards against:
   tenant (``SourceIdentity``) and quotes STS's percentage.
 
 The session name is `lambda_assume_role.naming.tenant_session_name`:
-``{tenant}.{execution environment}``, cut with a hash for long ids, so
+``{tenant}.{execution environment}``, cut with 64 bits of a hash for long ids, so
 CloudTrail attributes every call to a tenant and an environment. An explicit
 ``RoleSessionName`` is refused: it would merge every tenant into one name.
 

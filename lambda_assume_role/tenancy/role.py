@@ -42,6 +42,7 @@ from lambda_assume_role.tenancy.sources import (
     TenantSource,
     check_tenant_id,
     context_tenant_id,
+    length_in_words,
     source_label,
 )
 from lambda_assume_role.tenancy.templates import DEFAULT_TAGS, TenantTemplates
@@ -67,6 +68,8 @@ _OWN_PARAMETERS = {
 # A tenant id used to render the templates at construction, valid everywhere.
 _PROBE_TENANT = "tenant"
 _PROBE_SOURCE = "TenantRole's templates"
+# A tenant's prepared role is scoped ("tenant", tenant id): keyed apart from any other.
+_SCOPE = "tenant"
 
 
 class TenantRole:
@@ -216,8 +219,11 @@ class TenantRole:
         `inject_session` and `inject_client` call this instead of
         ``self(event, context)`` when they add no keywords of their own. A new
         tenant's request is checked once, by ``registry.prepare`` (the front
-        door, which adds the chaining cap of the registry's parent); a warm
-        tenant costs its tenant source and two dict lookups. Prepared roles
+        door, which adds the chaining cap of the registry's parent), and what
+        it prepared is scoped by the full tenant id (`PreparedRole.scoped`),
+        so two tenants never share a session even if their session names
+        collide; a warm tenant costs its tenant source and two dict lookups.
+        Prepared roles
         are remembered per registry (weakly: a registry that is freed takes
         them along) and per tenant id (the last 1,024); a refused id is never
         remembered.
@@ -258,7 +264,10 @@ class TenantRole:
         try:
             prepared = registry.prepare(**self._handed_out(request))
         except InvalidParameterError as error:
-            raise self._refusal(registry, error) from None
+            raise self._refusal(registry, error, len(tenant_id)) from None
+        # Keyed by the full id, not by the request: two ids whose session names
+        # collide (a long id is cut and hashed) still never share a session.
+        prepared = prepared.scoped((_SCOPE, tenant_id))
         with self._lock:
             # Accepted by the front door, so parameters() may hand it out too. (Outside
             # Lambda a session name is a timestamp: a tenant's first calls through both
@@ -292,7 +301,7 @@ class TenantRole:
         try:
             self._check(request)
         except InvalidParameterError as error:
-            raise _refused(error, source) from None
+            raise _refused(error, source, len(tenant_id)) from None
         return request
 
     def _render(self, tenant_id: str, source: str) -> dict[str, Any]:
@@ -324,22 +333,23 @@ class TenantRole:
         return params
 
     def _refusal(
-        self, registry: SessionRegistry, error: InvalidParameterError
+        self, registry: SessionRegistry, error: InvalidParameterError, length: int
     ) -> InvalidParameterError:
         """What to raise when the front door refused a tenant's request: whose rule was it?
 
         The registry may have a rule of its own (its parent's chaining cap).
         When it refuses the sample tenant's request too, the tenant is not to
-        blame, and its error is raised as it is; otherwise the tenant id made
-        a request STS refuses. (Only a refusal pays for this second check.)
+        blame, and the sample's error is raised: the tenant's own may name
+        another rule its id breaks, and quote the id. Otherwise the tenant id
+        made a request STS refuses. (Only a refusal pays for this second check.)
         """
         probe = dict(self._probe)
         del probe["RoleArn"]
         try:
             registry.check_defaults(**probe)
-        except InvalidParameterError:
-            return error
-        return _refused(error, self._source)
+        except InvalidParameterError as registry_rule:
+            return registry_rule
+        return _refused(error, self._source, length)
 
     def __repr__(self) -> str:
         templates = self._templates
@@ -353,14 +363,19 @@ class TenantRole:
         )
 
 
-def _refused(error: InvalidParameterError, source: str) -> TenantError:
-    """A `TenantError` naming the source and the rule STS's model refused, never the value.
+def _refused(error: InvalidParameterError, source: str, length: int) -> TenantError:
+    """A `TenantError` naming the source, the rule STS's model refused and the id's length.
 
-    The model's message ends ``"; got <value>"``, and here the value holds
-    the tenant id (a tag value, ``SourceIdentity``, the policy): it is cut.
+    The model's message is ``"<where> must <rule>; got <value>"``, and here
+    the value holds the tenant id (a tag value, ``SourceIdentity``, the
+    policy): it is cut, and the id's length said instead.
     """
     rule = str(error).partition("; got ")[0]
-    return TenantError(f"tenant id from {source} makes a request STS refuses: {rule}", source)
+    return TenantError(
+        f"tenant id from {source} makes a request STS refuses: {rule} "
+        f"(the id has {length_in_words(length)})",
+        source,
+    )
 
 
 def _recall(memo: OrderedDict[str, _V], tenant_id: str) -> _V | None:

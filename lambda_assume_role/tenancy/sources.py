@@ -37,6 +37,7 @@ __all__ = [
     "authorizer_claim",
     "check_tenant_id",
     "context_tenant_id",
+    "length_in_words",
     "source_label",
 ]
 
@@ -255,12 +256,26 @@ def check_tenant_id(tenant_id: Any, source: str) -> str:
     if not text:
         problem = "an empty string"
     elif len(text) > MAX_TENANT_ID_LENGTH:
-        problem = f"{len(text)} characters"
+        problem = length_in_words(len(text))
     elif not SESSION_NAME_CHARACTERS.fullmatch(text):
         position = next(
             i for i, char in enumerate(text) if not SESSION_NAME_CHARACTERS.fullmatch(char)
         )
-        problem = f"a {len(text)}-character string with {text[position]!r} at position {position}"
+        # One character, escaped by repr: a newline or a quote cannot reach a log line.
+        problem = (
+            f"a string of {length_in_words(len(text))} with {text[position]!r} "
+            f"at position {position}"
+        )
     else:
         return text
     raise TenantError(f"tenant id from {source} must be {TENANT_ID_RULE}; got {problem}", source)
+
+
+def length_in_words(length: int) -> str:
+    """How a refused id is described instead of shown: its length.
+
+    Example:
+        >>> length_in_words(1), length_in_words(300)
+        ('1 character', '300 characters')
+    """
+    return "1 character" if length == 1 else f"{length} characters"
