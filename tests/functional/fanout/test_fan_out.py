@@ -769,6 +769,34 @@ def test_bad_items_of_a_generator_are_outcomes_of_their_own_and_the_good_one_run
     assert (summary.remaining, summary.reason) == (0, "done")
 
 
+def test_a_bad_item_read_after_the_stop_line_is_still_an_outcome_and_the_rest_remain(
+    parent: boto3.Session,
+) -> None:
+    clock = RunClock()
+    # One worker, 100 s a target, the stop line at 150 s: the first target ends at 100 s and
+    # the p95 rule starts nothing more; the rest of the input is listed after the stop line.
+    items = ["111111111111", "222222222222", "bad", "333333333333"]
+    run = fan_out(
+        spender(clock, 100.0),
+        iter(items),
+        max_workers=1,
+        deadline=DEADLINE,
+        reserve=RESERVE,
+        clock=clock,
+        parent=parent,
+    )
+    outcomes = list(run)
+
+    assert [(o.target, o.phase) for o in outcomes] == [
+        (Target("111111111111", "us-east-1"), None),
+        (None, "target"),
+    ]
+    assert str(outcomes[1].error).startswith("targets item 2: ")
+    assert keys(run.remaining) == [("222222222222", "us-east-1"), ("333333333333", "us-east-1")]
+    summary = run.summary
+    assert (summary.reason, summary.failed_target, summary.malformed_at_close) == ("deadline", 1, 0)
+
+
 def test_bad_items_read_while_a_closed_run_lists_the_rest_are_counted_and_logged(
     parent: boto3.Session, caplog: pytest.LogCaptureFixture
 ) -> None:
