@@ -43,8 +43,8 @@ __all__ = ["main"]
 
 # The line and the code `lambda_assume_role_tools.cli.main` gives for Ctrl-C once it runs
 # (`output.PROG`, `errors.EXIT_INTERRUPTED`); not imported from there, since importing
-# them is what this module guards. tests/functional/tools/test_cli.py checks both paths
-# give the same line.
+# them is what this module guards. tests/functional/tools/test_cli_startup.py checks that
+# both give the same line: interrupted in the imports (here) and inside the command.
 _INTERRUPTED_LINE = b"lambda-assume-role: interrupted\n"
 _EXIT_INTERRUPTED = 130
 
