@@ -329,7 +329,10 @@ def test_report_matches_the_zip(built: dict[str, tuple[Path, LayerReport]], kind
 def test_slim_layer_is_small(built: dict[str, tuple[Path, LayerReport]]) -> None:
     report = built["slim"][1]
     assert report.zipped_bytes is not None
-    assert report.zipped_bytes < 300_000 * len(report.runtimes)
+    # About 75 KB of zipped source and 240 KB of bytecode per runtime today (December
+    # 2026, after issue 20); the bound leaves room to grow and still flags a dependency
+    # or data file slipping into the slim layer (boto3 alone would add megabytes).
+    assert report.zipped_bytes < 400_000 * len(report.runtimes)
 
 
 def test_full_layer_is_within_lambda_limits(built: dict[str, tuple[Path, LayerReport]]) -> None:
