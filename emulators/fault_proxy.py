@@ -52,14 +52,15 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import Message
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from emulators.relay import Relayed, RelayingHandler
 
-FaultMode = Literal["throttle", "server_error", "drop", "hang", "truncate"]
+FaultMode = Literal["throttle", "server_error", "drop", "hang", "truncate", "echo", "trickle"]
 
 Transform = Callable[[bytes], bytes]
 """Turns moto's response body into the body the client receives."""
@@ -75,7 +76,9 @@ _HANG_LIMIT_S = 600.0  # a hung handler gives up on its own if nobody heals or s
 
 @dataclass
 class _Rule:
-    mode: Literal["throttle", "server_error", "drop", "deny", "hang", "rewrite", "respond"]
+    mode: Literal[
+        "throttle", "server_error", "drop", "deny", "hang", "rewrite", "respond", "echo", "trickle"
+    ]
     remaining: int | None  # None: until heal()
     code: str = ""
     message: str = ""
@@ -83,6 +86,7 @@ class _Rule:
     status: int | None = None  # rewrite: override moto's status; respond: the status
     body: bytes = b""  # respond
     content_type: str = "text/xml"  # respond
+    interval: float = 1.0  # trickle: seconds between bytes
 
 
 @dataclass
@@ -216,6 +220,14 @@ def _error_body(error_type: str, code: str, message: str, request_id: str) -> by
     ).encode()
 
 
+def _echo(handler: BaseHTTPRequestHandler, body: bytes) -> str:
+    """The request, as a careless proxy puts it in an error: every header, then the body."""
+    lines = [f"{name}: {value}" for name, value in handler.headers.items()]
+    text = f"Bad request {handler.command} {handler.path} " + "; ".join(lines)
+    text += " body=" + body.decode("utf-8", "replace")
+    return xml_escape(text)
+
+
 def _action_of(path: str, headers: Message, body: bytes) -> str:
     """The API action: ``Action`` in a form body or query string, else the X-Amz-Target suffix."""
     if body and "x-www-form-urlencoded" in headers.get("Content-Type", ""):
@@ -287,6 +299,17 @@ class _Handler(RelayingHandler):
         if rule.mode == "drop":
             self._hang_up()
             return
+        if rule.mode == "trickle":
+            self._trickle(self._fetch(body), rule.interval, fault.release)
+            return
+        if rule.mode == "echo":
+            request_id = str(uuid.uuid4())
+            self._send(
+                500,
+                [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)],
+                _error_body("Receiver", "InternalFailure", _echo(self, body), request_id),
+            )
+            return
         if rule.mode == "respond":
             self._send(
                 rule.status or 200,
@@ -316,6 +339,31 @@ class _Handler(RelayingHandler):
             [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)],
             _error_body(error_type, code, message, request_id),
         )
+
+    def _trickle(self, relayed: Relayed, interval: float, release: threading.Event) -> None:
+        """Send the status and headers at once, then the body one byte per ``interval``.
+
+        Each byte arrives well within any read timeout, so only a cap on the whole
+        call stops the wait. Stops (closing the connection) at heal() or stop().
+        """
+        status, headers, payload, _ = relayed
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.flush()
+        for index in range(len(payload)):
+            if release.wait(interval):
+                break
+            try:
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+            except OSError:  # the client walked away
+                break
+        self.close_connection = True
+        self._hang_up()
 
     def _hang_up(self) -> None:
         """Close the connection without sending anything."""
@@ -409,6 +457,7 @@ class FaultProxy:
         times: int | None = None,
         *,
         truncate_after: str | int = "</SessionToken>",
+        interval: float = 1.0,
     ) -> None:
         """Answer the next ``times`` requests for ``action`` (None: all, until heal()) with a fault.
 
@@ -419,9 +468,15 @@ class FaultProxy:
                 connection without any response. ``hang``: read the request and hold the
                 connection without answering until ``heal()`` or ``stop()``, then close it.
                 ``truncate``: forward to moto and answer 200 with its body cut short.
+                ``echo``: 500 Receiver/InternalFailure whose message echoes the request
+                (its headers, the signature and any session token included, and its
+                body), as a careless proxy in front of STS might. ``trickle``: forward
+                to moto, send the status and headers at once, then the body one byte
+                every ``interval`` seconds (until heal() or stop()).
             times: How many requests to fault; None: until ``heal()``.
             truncate_after: For ``truncate``: a marker to cut right after (its first
                 occurrence), or a byte count to keep.
+            interval: For ``trickle``: seconds between bytes.
 
         Raises:
             ValueError: An unknown mode, ``times`` < 1, or a bad ``truncate_after``.
@@ -430,7 +485,9 @@ class FaultProxy:
             self._set(
                 action, _Rule("rewrite", times, transform=cut_after(truncate_after), status=200)
             )
-        elif mode in ("throttle", "server_error", "drop", "hang"):
+        elif mode == "trickle":
+            self._set(action, _Rule("trickle", times, interval=interval))
+        elif mode in ("throttle", "server_error", "drop", "hang", "echo"):
             self._set(action, _Rule(mode, times))
         else:
             raise ValueError(f"unknown fault mode {mode!r}")
