@@ -7,9 +7,12 @@ the reader which of many tenant roles broke. Neither ever carries credentials.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError, CredentialRetrievalError, ParamValidationError
+
+from lambda_assume_role.redact import redact_text
 
 __all__ = [
     "INVALID_RESPONSE",
@@ -36,6 +39,13 @@ class AssumeRoleError(ClientError):
     they are what says whose call failed. ``PackedPolicyTooLarge`` adds how
     far over STS's packed-size budget the session policy and tags went, as STS
     reported it.
+
+    STS's message (or a proxy's, which may echo the request) goes through
+    `lambda_assume_role.redact.redact_text`, with the caller's ``known``
+    secrets: no access key id, secret, session token, ``Authorization`` or
+    ``Credential=`` value reaches the message, the ``response`` attribute, a
+    traceback or a trace. Only the error's ``Code``, ``Message`` and ``Type``
+    and the response metadata's request id, status and attempts are kept.
 
     Attributes:
         role_arn: The role that could not be assumed.
@@ -65,12 +75,14 @@ class AssumeRoleError(ClientError):
         *,
         role_session_name: str | None = None,
         source_identity: str | None = None,
+        known: Iterable[str] = (),
     ) -> None:
+        response = _clean_response(error.response, tuple(known))
         self.role_arn = role_arn
-        self.error_code: str = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        self.error_code: str = str(response["Error"].get("Code", "Unknown"))
         self.role_session_name = role_session_name
         self.source_identity = source_identity
-        super().__init__(error.response, error.operation_name)
+        super().__init__(response, error.operation_name)  # type: ignore[arg-type]
 
     @classmethod
     def from_code(
@@ -126,6 +138,34 @@ class AssumeRoleError(ClientError):
 
 
 _PERCENTAGE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_ERROR_FIELDS = ("Code", "Message", "Type")
+_METADATA_FIELDS = ("RequestId", "HTTPStatusCode", "RetryAttempts")
+
+
+def _clean_response(response: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    """An error answer cut down to what a reader needs, every text redacted.
+
+    Anything else a service (or a proxy in front of it) put in its answer,
+    headers included, is dropped: it may echo the signed request.
+    """
+    error = response.get("Error")
+    error = error if isinstance(error, Mapping) else {}
+    cleaned: dict[str, Any] = {
+        "Error": {
+            name: redact_text(str(error[name]), known) for name in _ERROR_FIELDS if name in error
+        }
+    }
+    metadata = response.get("ResponseMetadata")
+    if isinstance(metadata, Mapping):
+        cleaned["ResponseMetadata"] = {
+            name: metadata[name]
+            if isinstance(metadata[name], int)
+            else redact_text(str(metadata[name]), known)
+            for name in _METADATA_FIELDS
+            if name in metadata
+        }
+    return cleaned
+
 
 INVALID_RESPONSE = "InvalidAssumeRoleResponse"
 """The `AssumeRoleError.error_code` of an answer that could not be used."""
@@ -153,10 +193,11 @@ class AssumeRoleConnectionError(CredentialRetrievalError):
         role_arn: The role that could not be assumed.
     """
 
-    def __init__(self, role_arn: str, error: Exception | str) -> None:
+    def __init__(self, role_arn: str, error: Exception | str, known: Iterable[str] = ()) -> None:
         self.role_arn = role_arn
         reason = error if isinstance(error, str) else f"could not reach STS: {error}"
-        self.reason = reason
+        self.reason = redact_text(reason, known)
+        reason = self.reason
         super().__init__(provider="assume-role", error_msg=f"AssumeRole for {role_arn} {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:

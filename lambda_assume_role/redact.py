@@ -10,9 +10,15 @@ with a session token logs it (``botocore.endpoint``'s prepared request,
 `protect_botocore_logs` adds one filter to the loggers of botocore, boto3,
 urllib3 and this package. The filter rewrites a record only when its text
 holds a credential: the contents of ``SecretAccessKey`` / ``SessionToken``
-elements or JSON members, and ``X-Amz-Security-Token`` header or query
-values, whole or cut short. Everything else in the record, and every other
-record, is left as it is: other services' debug logs stay useful.
+elements or JSON members, ``X-Amz-Security-Token`` header or query values,
+``Authorization`` header values, SigV4 ``Credential=`` scopes and access key
+ids (``AKIA...``, ``ASIA...``), whole or cut short. Everything else in the
+record, and every other record, is left as it is: other services' debug logs
+stay useful.
+
+The same `redact_text` cleans every message the library builds from a
+service's answer (`lambda_assume_role.errors`), so exceptions, tracebacks and
+trace subsegments hold no key either, the child's or a parent's.
 
 A filter attached to a logger sees only the records created on that logger
 (not those propagated from its children), so it is attached to each logger
@@ -25,6 +31,10 @@ Example:
     '<SessionToken>***</SessionToken><Expiration>'
     >>> redact_text("{'x-amz-security-token': b'FQoGZX'}")
     "{'x-amz-security-token': b'***'}"
+    >>> redact_text("Authorization: AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/2026, Signature=ab")
+    'Authorization: ***'
+    >>> redact_text("key ASIAQ3EXAMPLE7 from X-Amz-Credential=AKIAXMPL%2F20261207")
+    'key *** from X-Amz-Credential=***'
 """
 
 from __future__ import annotations
@@ -63,8 +73,15 @@ _PATTERNS = (
         rf"""(\b(?:aws_)?(?:{_SECRET_NAMES})['"]?\s*[:=]\s*b?['"]?)[^'"\s,;&}}<\\]+""",
         re.IGNORECASE,
     ),
+    # An Authorization header's whole value (it names the access key and signs):
+    # "Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=...".
+    re.compile(r"""(\bAuthorization['"]?\s*[:=]\s*b?['"]?)[^'"\r\n}]+""", re.IGNORECASE),
+    # A SigV4 credential scope, in a header or a presigned URL (X-Amz-Credential=).
+    re.compile(r"""(\b(?:X-Amz-)?Credential=)[^'"\s,;&}<\\]+""", re.IGNORECASE),
+    # Access key ids anywhere: long-term (AKIA) and temporary (ASIA), whole or cut short.
+    re.compile(r"()\b(?:AKIA|ASIA)[A-Z0-9]{4,}"),
 )
-_TRIGGERS = ("secret", "token")
+_TRIGGERS = ("secret", "token", "authorization", "credential", "akia", "asia")
 
 _LOGGER_PREFIXES = ("botocore", "boto3", "urllib3", "s3transfer", "lambda_assume_role")
 _KNOWN_LOGGERS = (

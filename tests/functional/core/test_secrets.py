@@ -105,6 +105,8 @@ def test_malformed_200_answers_raise_our_error_naming_the_role(
             session.client("sts").get_caller_identity()
     assert ROLE in str(raised.value)
     assert problem in str(raised.value)
+    # Whatever is wrong with it, a malformed answer has one code (a bad date was "ValueError").
+    assert raised.value.error_code == INVALID_RESPONSE
     assert raised.value.__context__ is None
     assert_no_secret(everything_said(raised.value), "fault-proxy-secret-access-key")
     assert_no_secret(all_log_text(debug_logs), "fault-proxy-secret-access-key")
@@ -162,3 +164,58 @@ def test_no_repr_shows_a_key(parent: boto3.Session) -> None:
     shown: list[Any] = [session, session.get_credentials(), session.assume_role_credentials]
     for thing in shown:
         assert_no_secret(repr(thing) + str(thing), keys.secret_key, keys.token)
+
+
+PARENT_KEY_ID = "ASIAPARENTEXAMPLE7Q2Z"
+PARENT_SECRET = "parent-secret/of-a-chained-caller+0123456789"
+PARENT_TOKEN = "IQoJb3JpZ2luX2VjEPARENT/session+token=never/printed0123456789"
+
+
+@pytest.fixture
+def temporary_parent(moto_server: Any) -> boto3.Session:
+    """A parent with temporary keys, as a Lambda execution role has: its token travels."""
+    return boto3.Session(
+        aws_access_key_id=PARENT_KEY_ID,
+        aws_secret_access_key=PARENT_SECRET,
+        aws_session_token=PARENT_TOKEN,
+        region_name="us-east-1",
+    )
+
+
+def test_an_error_echoing_the_request_holds_no_trace_of_the_parents_keys(
+    fault_proxy: FaultProxy,
+    temporary_parent: boto3.Session,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    fault_proxy.fail("AssumeRole", "echo")
+    session = assume_role(temporary_parent, ROLE, RoleSessionName="echoed")
+    with pytest.raises(AssumeRoleError) as raised:
+        session.client("sts").get_caller_identity()
+    error = raised.value
+    said = everything_said(error) + str(error.response)
+    # The proxy really echoed the request: the error still says what STS said.
+    assert error.error_code == "InternalFailure"
+    assert "Bad request POST" in said
+    assert_no_secret(said, PARENT_KEY_ID, PARENT_TOKEN, PARENT_SECRET, PARENT_KEY_ID[:12])
+    assert "Credential=" not in said.replace("Credential=***", "")
+    assert_no_secret(all_log_text(debug_logs), PARENT_TOKEN, PARENT_SECRET)
+    # Only the fields a reader needs are kept from the answer: no echoed headers.
+    assert set(error.response) <= {"Error", "ResponseMetadata"}
+    assert set(error.response["ResponseMetadata"]) <= {
+        "RequestId",
+        "HTTPStatusCode",
+        "RetryAttempts",
+    }
+
+
+def test_an_error_for_an_unlabelled_echo_of_the_parents_token_still_hides_it(
+    fault_proxy: FaultProxy, temporary_parent: boto3.Session
+) -> None:
+    # A token quoted with no name before it: only the parent's own keys can find it.
+    fault_proxy.deny("AssumeRole", "AccessDenied", f"request from {PARENT_TOKEN} refused")
+    session = assume_role(temporary_parent, ROLE, RoleSessionName="unlabelled")
+    with pytest.raises(AssumeRoleError) as raised:
+        session.client("sts").get_caller_identity()
+    assert raised.value.error_code == "AccessDenied"
+    assert "refused" in str(raised.value)
+    assert_no_secret(everything_said(raised.value), PARENT_TOKEN)

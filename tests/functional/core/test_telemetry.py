@@ -376,3 +376,30 @@ def test_metrics_without_a_namespace_are_refused_at_instrument(
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
     with pytest.raises(ValueError, match="metrics has no namespace"):
         instrument(metrics=Metrics(service="orders"))
+
+
+def test_a_traced_failure_whose_answer_echoes_the_request_holds_no_trace_of_the_parents_keys(
+    fault_proxy: FaultProxy,
+    telemetry: Instrumentation,
+    recording: RecordingProvider,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = "IQoJb3JpZ2luX2VjEPARENT/traced+token=never/printed0123456789"
+    parent = boto3.Session(
+        aws_access_key_id="ASIATRACEDPARENTKEY7",
+        aws_secret_access_key=PARENT_SECRET,
+        aws_session_token=token,
+        region_name="us-east-1",
+    )
+    fault_proxy.fail("AssumeRole", "echo")  # 500 quoting the signed request, token and all
+    session = assume_role(parent, ROLE, RoleSessionName="echoed", refresh_windows=ONE_ATTEMPT)
+    with pytest.raises(AssumeRoleError):
+        call(session)
+    [segment] = recording.segments
+    [exception] = segment.exceptions
+    recorded = " ".join(
+        [str(exception), repr(exception), json.dumps(segment.annotations), capsys.readouterr().out]
+    )
+    assert "InternalFailure" in recorded  # the trace still says what failed
+    for secret in (token, "ASIATRACEDPARENTKEY7"):
+        assert secret not in recorded
