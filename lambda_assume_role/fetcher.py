@@ -36,6 +36,7 @@ from botocore.exceptions import (
 )
 
 from lambda_assume_role import environment, invocation, telemetry
+from lambda_assume_role.capped_call import CallAbandonedError, call_within
 from lambda_assume_role.errors import (
     INVALID_RESPONSE,
     AssumeRoleConnectionError,
@@ -67,9 +68,9 @@ __all__ = [
 logger = logging.getLogger("lambda_assume_role")
 
 _clients_lock = threading.Lock()
-_sts_clients: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, CallPlan], Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_sts_clients: weakref.WeakKeyDictionary[
+    Any, dict[tuple[str | None, tuple[float, float, int]], Any]
+] = weakref.WeakKeyDictionary()
 
 
 def sts_client_for(parent: boto3.Session, plan: CallPlan | None = None) -> Any:
@@ -85,7 +86,8 @@ def sts_client_for(parent: boto3.Session, plan: CallPlan | None = None) -> Any:
     region = parent.region_name
     with _clients_lock:
         per_parent = _sts_clients.setdefault(parent._session, {})
-        client = per_parent.get((region, plan))
+        key = (region, plan.client_settings)
+        client = per_parent.get(key)
         if client is None:
             from botocore.config import Config
 
@@ -96,7 +98,7 @@ def sts_client_for(parent: boto3.Session, plan: CallPlan | None = None) -> Any:
                 retries={"total_max_attempts": plan.max_attempts},
             )
             client = parent.client("sts", region_name=region, config=config)
-            per_parent[(region, plan)] = client
+            per_parent[key] = client
         return client
 
 
@@ -107,7 +109,12 @@ class AssumeRoleFetcher:
     holds STS's raw answer (it carries the new keys): `AssumeRoleError` for
     an error answer or an unusable 200, `AssumeRoleConnectionError` when STS
     cannot be reached, `AssumeRoleTimeoutError` when the invocation's deadline
-    leaves no time. None of them is chained to botocore's exception.
+    leaves no time. None of them is chained to botocore's exception, and
+    their messages are redacted (`lambda_assume_role.redact`), the parent's
+    own keys included, in case STS or a proxy echoes the request.
+
+    Each call is capped as a whole (`CallPlan.cap`, `capped_call.call_within`):
+    a trickling answer releases the caller at the cap, as a hung one does.
 
     The cache, when given, is a convenience and never a point of failure: an
     entry is used only if it is whole, was written for this parent principal
@@ -245,13 +252,16 @@ class AssumeRoleFetcher:
         failure: Exception | None = None
         started = time.perf_counter()
         try:
-            response: dict[str, Any] = client.assume_role(**kwargs)
+            response: dict[str, Any] = call_within(plan.cap, lambda: client.assume_role(**kwargs))
+        except CallAbandonedError as error:
+            failure = self._abandoned(error, plan, remaining)
         except ClientError as error:
             failure = AssumeRoleError(
                 role_arn,
                 error,
                 role_session_name=kwargs["RoleSessionName"],
                 source_identity=kwargs.get("SourceIdentity"),
+                known=self._parent_secrets(),
             )
         except (BotocoreConnectionError, HTTPClientError) as error:
             failure = self._unreachable(error, plan, remaining, time.perf_counter() - started)
@@ -263,6 +273,14 @@ class AssumeRoleFetcher:
             # The parent's credentials (NoCredentialsError...) or configuration
             # (NoRegionError...): botocore's own words, which hold no answer.
             raise
+        except _PARSING_ERRORS as error:
+            # botocore's parsers let some malformed values through as these
+            # (an Expiration that is not a date raises ValueError).
+            failure = AssumeRoleError.from_code(
+                role_arn,
+                INVALID_RESPONSE,
+                f"STS's answer could not be parsed ({type(error).__name__})",
+            )
         except Exception as error:
             failure = AssumeRoleError.from_code(
                 role_arn, type(error).__name__, "the AssumeRole call failed unexpectedly"
@@ -283,7 +301,32 @@ class AssumeRoleFetcher:
                 f"did not finish before the invocation's deadline: STS did not answer in "
                 f"{waited:.1f} s ({plan.max_attempts} attempt(s), {remaining:.1f} s were left)",
             )
-        return AssumeRoleConnectionError(role_arn, error)
+        return AssumeRoleConnectionError(role_arn, error, known=self._parent_secrets())
+
+    def _abandoned(
+        self, error: CallAbandonedError, plan: CallPlan, remaining: float | None
+    ) -> Exception:
+        role_arn = self._params.role_arn
+        if remaining is not None:
+            return AssumeRoleTimeoutError(
+                role_arn,
+                f"did not finish before the invocation's deadline: {error} "
+                f"(capped at {plan.cap:g} s, {remaining:.1f} s were left)",
+            )
+        return AssumeRoleConnectionError(
+            role_arn, f"was abandoned: STS did not finish answering ({error})"
+        )
+
+    def _parent_secrets(self) -> tuple[str, ...]:
+        """The parent's keys, to redact from a failure's text (only ever on a failure)."""
+        try:
+            credentials = self._parent.get_credentials()
+            frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        except Exception:  # the parent cannot say: the patterns still apply
+            return ()
+        if frozen is None:
+            return ()
+        return tuple(value for value in frozen[:3] if isinstance(value, str) and value)
 
     # -- cache -------------------------------------------------------------------------
 
@@ -346,6 +389,7 @@ class AssumeRoleFetcher:
         return f"AssumeRoleFetcher(role_arn={self._params.role_arn!r})"
 
 
+_PARSING_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 _ENTRY_META = "LambdaAssumeRole"
 _restored_at: datetime.datetime | None = None
 

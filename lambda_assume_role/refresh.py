@@ -22,6 +22,17 @@ with them calls AssumeRole again (boto/botocore#2189). Ours:
   refresh succeeds, or gets the error, which names the role and STS's code.
   Callers that waited on a failed attempt get its failure (a copy each); they
   do not each repeat the attempt.
+* **Every waiter keeps its own limits**: a caller that blocks behind another
+  thread's refresh waits at most what its own call would be allowed
+  (`refresh_policy.call_plan`: the whole-call cap, and inside a decorated
+  handler its invocation's deadline less the margin), then gets
+  `AssumeRoleTimeoutError` naming the role while the refresh goes on for the
+  others. A background thread with no deadline cannot hold a handler past
+  its own.
+* **Answers already inside the mandatory window** (a local clock ahead of
+  STS's) are used, with one WARNING, until half their remaining life or the
+  first backoff interval has passed; then one caller refreshes. They are not
+  fetched again by every waiting thread in turn.
 
 Compared with botocore's unreleased policy (<=20 min lifetime -> 5 min window,
 20-90 min -> 15 min, >=90 min -> 60 min; mandatory 60 s) ours gives the same
@@ -53,12 +64,13 @@ from typing import Any, NamedTuple
 
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
-from lambda_assume_role import telemetry
-from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError
+from lambda_assume_role import invocation, telemetry
+from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError, AssumeRoleTimeoutError
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     Clock,
     RefreshWindows,
+    call_plan,
     parse_expiry,
     utc_now,
 )
@@ -205,15 +217,35 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             finally:
                 self._refresh_lock.release()
         elif self._mandatory_due():
-            # Too close to expiry to keep going: wait for the refresher. If it
-            # failed while we waited, its failure is ours too: repeating the
-            # attempt would hold every waiter for one more full attempt each.
+            # Too close to expiry to keep going: wait for the refresher, as
+            # long as our own limits allow. If it failed while we waited, its
+            # failure is ours too: repeating the attempt would hold every
+            # waiter for one more full attempt each.
             seen = self._attempts
-            with self._refresh_lock:
+            limit = self._wait_limit()
+            if not self._refresh_lock.acquire(timeout=limit):
+                raise AssumeRoleTimeoutError(
+                    self.role_arn,
+                    f"gave up after waiting {limit:.1f} s for a refresh in flight in another "
+                    "thread (this caller's own limit); that refresh goes on",
+                )
+            try:
                 failure = self._last_failure
                 if self._attempts != seen and failure is not None and self._mandatory_due():
                     raise _copy_of(failure)
                 self._refresh_locked()
+            finally:
+                self._refresh_lock.release()
+
+    def _wait_limit(self) -> float:
+        """How long this caller may wait for another thread's refresh: its own call's cap."""
+        remaining = invocation.remaining_seconds()
+        try:
+            return call_plan(self._windows, advisory=False, remaining=remaining).cap
+        except ValueError as error:
+            raise AssumeRoleTimeoutError(
+                self.role_arn, f"could not wait for a refresh in flight: {error}"
+            ) from None
 
     def _mandatory_due(self) -> bool:
         if self._frozen_credentials is None or self._mandatory_at is None:
@@ -323,10 +355,34 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             fresh.access_key, fresh.secret_key, fresh.token, fresh.account_id
         )
         self._failures = 0
-        self._mandatory_at = self._windows.mandatory_at(fresh.expiry)
+        mandatory_at = self._windows.mandatory_at(fresh.expiry)
+        if mandatory_at <= fresh.fetched:
+            self._mandatory_at = self._next_attempt = self._hold_short_lived(fresh)
+            return
+        self._mandatory_at = mandatory_at
         self._next_attempt = min(
-            self._windows.refresh_at(fresh.fetched, fresh.expiry, self._rng), self._mandatory_at
+            self._windows.refresh_at(fresh.fetched, fresh.expiry, self._rng), mandatory_at
         )
+
+    def _hold_short_lived(self, fresh: _Fresh) -> datetime.datetime:
+        """When to refresh credentials that arrived inside the mandatory window.
+
+        Refreshing at once would make every waiting thread fetch again in
+        turn, each answer as short as the last: they are used until half their
+        remaining life or the first backoff interval has passed, whichever is
+        sooner.
+        """
+        left = (fresh.expiry - fresh.fetched).total_seconds()
+        hold = min(left / 2, self._windows.backoff_initial)
+        logger.warning(
+            "Credentials for %s arrived with %.0f s left, inside the %.0f s mandatory window "
+            "(is the local clock ahead of STS's?); using them for %.1f s before refreshing",
+            self.role_arn,
+            left,
+            self._windows.mandatory,
+            hold,
+        )
+        return fresh.fetched + datetime.timedelta(seconds=hold)
 
     def __repr__(self) -> str:
         expiry = self._expiry_time.isoformat() if self._expiry_time else None

@@ -179,11 +179,23 @@ DEFAULT_WINDOWS = RefreshWindows()
 
 
 class CallPlan(NamedTuple):
-    """How long one AssumeRole call may wait: botocore's own timeouts and attempts."""
+    """How long one AssumeRole call may wait: botocore's own timeouts and attempts, and a cap.
+
+    ``cap`` bounds the whole call, retries and a trickling answer included
+    (botocore's ``read_timeout`` bounds each read, not the call); the
+    fetcher walks away from a call that passes it. A caller waiting for
+    another thread's refresh waits at most its own plan's ``cap``.
+    """
 
     connect_timeout: float
     read_timeout: float
     max_attempts: int
+    cap: float
+
+    @property
+    def client_settings(self) -> tuple[float, float, int]:
+        """What an STS client's config is made from (one client per distinct value)."""
+        return self.connect_timeout, self.read_timeout, self.max_attempts
 
 
 # Deadline-bounded timeouts are rounded down to one of these, so a process
@@ -209,8 +221,10 @@ def call_plan(windows: RefreshWindows, *, advisory: bool, remaining: float | Non
         remaining: Seconds left in the Lambda invocation, or None.
 
     Returns:
-        The plan; inside an invocation its worst case ends ``deadline_margin``
-        seconds before the deadline.
+        The plan. An advisory call is capped by ``advisory_timeout``; others
+        by their worst case (every attempt timing out, botocore's sleeps
+        between them) and, inside an invocation, by the time left less
+        ``deadline_margin``.
 
     Raises:
         ValueError: No time is left for even a short attempt (the caller
@@ -218,28 +232,40 @@ def call_plan(windows: RefreshWindows, *, advisory: bool, remaining: float | Non
 
     Example:
         >>> call_plan(RefreshWindows(), advisory=True, remaining=None)
-        CallPlan(connect_timeout=2.0, read_timeout=2.0, max_attempts=1)
+        CallPlan(connect_timeout=2.0, read_timeout=2.0, max_attempts=1, cap=2.0)
+        >>> call_plan(RefreshWindows(), advisory=False, remaining=None)
+        CallPlan(connect_timeout=3.0, read_timeout=5.0, max_attempts=3, cap=27.0)
         >>> call_plan(RefreshWindows(), advisory=False, remaining=4.0)
-        CallPlan(connect_timeout=1.0, read_timeout=1.5, max_attempts=1)
+        CallPlan(connect_timeout=1.0, read_timeout=1.5, max_attempts=1, cap=2.5)
     """
     if advisory:
         timeout = windows.advisory_timeout
-        plan = CallPlan(min(windows.connect_timeout, timeout), timeout, 1)
+        connect, read, attempts = min(windows.connect_timeout, timeout), timeout, 1
+        cap = timeout
     else:
-        plan = CallPlan(windows.connect_timeout, windows.read_timeout, windows.max_attempts)
+        connect, read, attempts = (
+            windows.connect_timeout,
+            windows.read_timeout,
+            windows.max_attempts,
+        )
+        cap = _worst_case(connect + read, attempts)
     if remaining is None:
-        return plan
+        return CallPlan(connect, read, attempts, cap)
     budget = remaining - windows.deadline_margin
     if budget < _TIMEOUT_STEPS[1] * 2:
         raise ValueError(
             f"the invocation has {max(remaining, 0):.1f} s left, less than the "
             f"{windows.deadline_margin:.1f} s margin plus a minimal attempt"
         )
-    connect, read, attempts = plan
     per_attempt = connect + read
-    while attempts > 1 and attempts * per_attempt + _retry_sleep_bound(attempts) > budget:
+    while attempts > 1 and _worst_case(per_attempt, attempts) > budget:
         attempts -= 1
     if per_attempt > budget:
         scale = budget / per_attempt
         connect, read = _step_down(connect * scale), _step_down(read * scale)
-    return CallPlan(connect, read, attempts)
+    cap = min(cap, _worst_case(connect + read, attempts), budget)
+    return CallPlan(connect, read, attempts, cap)
+
+
+def _worst_case(per_attempt: float, attempts: int) -> float:
+    return attempts * per_attempt + _retry_sleep_bound(attempts)
