@@ -223,10 +223,9 @@ class TenantRole:
         it prepared is scoped by the full tenant id (`PreparedRole.scoped`),
         so two tenants never share a session even if their session names
         collide; a warm tenant costs its tenant source and two dict lookups.
-        Prepared roles
-        are remembered per registry (weakly: a registry that is freed takes
-        them along) and per tenant id (the last 1,024); a refused id is never
-        remembered.
+        Prepared roles are remembered per registry (weakly: a registry that is
+        freed takes them along) and per tenant id (the last 1,024); a refused
+        id is never remembered.
 
         Args:
             registry: The registry whose sessions the decorator hands out.
