@@ -278,7 +278,11 @@ POLICY = {"Version": "2012-10-17", "Statement": []}
 @pytest.mark.parametrize(
     ("first", "second"),
     [
-        pytest.param({"Policy": '"not json"'}, {"Policy": "not json"}, id="policy-quoted-text"),
+        pytest.param(
+            {"Policy": '"not json"', "validate": False},
+            {"Policy": "not json", "validate": False},
+            id="policy-quoted-text",
+        ),
         pytest.param(
             {"Policy": POLICY},
             {"Policy": {"Statement": [], "Version": "2012-10-17"}},
@@ -301,7 +305,9 @@ POLICY = {"Version": "2012-10-17", "Statement": []}
         ),
         pytest.param({"Tags": {"a": "1", "b": "2"}}, {"Tags": {"b": "2", "a": "1"}}, id="tag-dict"),
         pytest.param(
-            {"TransitiveTagKeys": ["a", "b"]}, {"TransitiveTagKeys": ["b", "a"]}, id="transitive"
+            {"Tags": {"a": "1", "b": "2"}, "TransitiveTagKeys": ["a", "b"]},
+            {"Tags": {"a": "1", "b": "2"}, "TransitiveTagKeys": ["b", "a"]},
+            id="transitive",
         ),
         pytest.param({"ExternalId": "abc"}, {"ExternalId": "ABC"}, id="external-id-case"),
         pytest.param(
