@@ -233,10 +233,10 @@ def worker(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
     Returns:
         ``{"batch", "round", "summary": {...}, "remaining": [targets]}``, where the
-        summary is `fan_out`'s (``succeeded``, ``failed_assume``, ``failed_work``,
-        ``remaining``, ``given_up``, ``seconds``, ``reason``) plus ``done`` (outcomes
-        written), ``failed`` and ``flagged_buckets``: small, whatever the batch's
-        findings. The state machine keeps only ``done`` and ``remaining``.
+        summary is `fan_out`'s (``succeeded``, ``failed_target``, ``failed_assume``,
+        ``failed_work``, ``remaining``, ``given_up``, ``seconds``, ``reason``) plus
+        ``done`` (outcomes written), ``failed`` and ``flagged_buckets``: small,
+        whatever the batch's findings. The state machine keeps only ``done`` and ``remaining``.
     """
     run_id, round_number, batch = str(event["run_id"]), int(event["round"]), int(event["batch"])
     bucket = os.environ["RESULTS_BUCKET"]
@@ -261,7 +261,7 @@ def worker(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     summary = {
         **counts.as_dict(),
         "done": counts.yielded,
-        "failed": counts.failed_assume + counts.failed_work,
+        "failed": counts.failed_target + counts.failed_assume + counts.failed_work,
         "flagged_buckets": flagged,
     }
     # Outcomes first, the manifest last: a manifest means this batch is accounted for.
