@@ -63,16 +63,24 @@ RoleSource = str | Callable[[Any, "LambdaContext"], str | Mapping[str, Any]]
 class PreparingRoleSource(Protocol):
     """A role source that can also hand a decorator the registry's prepared role itself.
 
-    When a decorator adds no AssumeRole keywords of its own, it calls
-    ``prepare_for(registry, event, context)`` instead of the source, so a
-    source that remembers its prepared roles (`TenantRole`, per tenant) makes
-    a warm call a lookup. It must return what
-    ``registry.prepare(**source(event, context))`` would.
+    A decorator calls ``prepare_for(registry, event, context)`` instead of
+    the source, with ``defaults=`` its own AssumeRole keywords when it has
+    any, so a source that remembers its prepared roles (`TenantRole`, per
+    tenant) makes a warm call a lookup, and may key what it prepares apart
+    (`PreparedRole.scoped`, e.g. by the full tenant id). Unscoped, it must be
+    what ``registry.prepare(**{**defaults, **source(event, context)})`` would.
     """
 
     def __call__(self, event: Any, context: Any) -> Any: ...
 
-    def prepare_for(self, registry: SessionRegistry, event: Any, context: Any) -> PreparedRole: ...
+    def prepare_for(
+        self,
+        registry: SessionRegistry,
+        event: Any,
+        context: Any,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> PreparedRole: ...
 
 
 _Resolve = Callable[[Any, Any], Any]
@@ -236,10 +244,13 @@ def _resolver(
     prepare = registry.prepare
     _prewarm(registry.warm_up)
 
-    if isinstance(role, PreparingRoleSource) and not defaults:
+    if isinstance(role, PreparingRoleSource):
         # The source keeps its prepared roles (e.g. TenantRole, per tenant):
-        # a warm call skips re-keying the parameters it would return.
-        prepare_for = role.prepare_for
+        # a warm call skips re-keying the parameters it would return, and
+        # what it prepares may be keyed apart (by the full tenant id).
+        prepare_for = (
+            functools.partial(role.prepare_for, defaults=defaults) if defaults else role.prepare_for
+        )
         if client is None:
 
             def prepared_per_event(event: Any, context: Any) -> Any:

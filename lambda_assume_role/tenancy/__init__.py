@@ -34,12 +34,13 @@ What it guards against:
   function's ``DurableContext`` too); `authorizer_claim` reads only what API
   Gateway's authorizer verified, never headers, the query string, path
   parameters or the body.
-* **Sessions shared between tenants.** Through a decorator that adds no
-  keywords of its own (`TenantRole.prepare_for`), a tenant's session is keyed
-  by its full id (`lambda_assume_role.role.PreparedRole.scoped`), whatever its
-  rendered name. Otherwise (a decorator with keywords, or
-  ``registry.session(**role.parameters(tenant_id))``) it is keyed by the exact
-  request: the tenant's tags, SourceIdentity, policy and session name.
+* **Sessions shared between tenants.** Through a decorator
+  (`TenantRole.prepare_for`, with the decorator's own keywords if any), a
+  tenant's session is keyed by its full id
+  (`lambda_assume_role.role.PreparedRole.scoped`), whatever its rendered
+  name. Through ``registry.session(**role.parameters(tenant_id))`` it is keyed
+  by the exact request: the tenant's tags, SourceIdentity, policy and session
+  name.
 * **Limits found out at STS.** Tag keys and values, their counts and patterns,
   ``SourceIdentity`` and the documented 2,048-character policy plaintext limit
   are checked before the call. When STS still answers

@@ -213,11 +213,21 @@ class TenantRole:
         """The AssumeRole parameters for this invocation's tenant (a role source)."""
         return self._handed_out(self._checked_request(self.tenant(event, context), self._source))
 
-    def prepare_for(self, registry: SessionRegistry, event: Any, context: Any) -> PreparedRole:
+    def prepare_for(
+        self,
+        registry: SessionRegistry,
+        event: Any,
+        context: Any,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> PreparedRole:
         """This invocation's tenant's role, prepared in ``registry``: the decorators' warm path.
 
         `inject_session` and `inject_client` call this instead of
-        ``self(event, context)`` when they add no keywords of their own. A new
+        ``self(event, context)``; ``defaults`` are the decorator's own
+        AssumeRole keywords, under the tenant's (a decorator with keywords
+        prepares the merged request on every call, as for any role source,
+        and it is scoped by the full tenant id all the same). A new
         tenant's request is checked once, by ``registry.prepare`` (the front
         door, which adds the chaining cap of the registry's parent), and what
         it prepared is scoped by the full tenant id (`PreparedRole.scoped`),
@@ -248,6 +258,8 @@ class TenantRole:
             ('arn:aws:iam::123456789012:role/TenantData', True)
         """
         tenant_id = self.tenant(event, context)
+        if defaults:
+            return self._prepare_with(registry, tenant_id, defaults)
         if type(tenant_id) is str:  # a str subclass could bring its own __eq__ and __hash__
             with self._lock:
                 known = self._prepared.get(registry)
@@ -274,6 +286,17 @@ class TenantRole:
             _remember(self._requests, tenant_id, request)
             known = self._prepared.setdefault(registry, OrderedDict())
             return _remember(known, tenant_id, prepared)
+
+    def _prepare_with(
+        self, registry: SessionRegistry, tenant_id: Any, defaults: Mapping[str, Any]
+    ) -> PreparedRole:
+        """The tenant's request under a decorator's own keywords, scoped by the full id."""
+        request = self._checked_request(tenant_id, self._source)
+        try:
+            prepared = registry.prepare(**{**defaults, **self._handed_out(request)})
+        except InvalidParameterError as error:
+            raise self._refusal(registry, error, len(tenant_id)) from None
+        return prepared.scoped((_SCOPE, tenant_id))
 
     def _remembered(self, tenant_id: Any) -> dict[str, Any] | None:
         """A tenant's accepted request, if remembered (shared: hand out copies only)."""

@@ -90,6 +90,27 @@ def test_two_tenants_with_one_session_name_and_one_request_get_two_keys_and_two_
     assert bare.prepare_for(registry, event(old_digest[0]), lambda_context()) is first
 
 
+def test_a_decorator_with_keywords_of_its_own_still_keys_each_tenant_by_its_full_id(
+    old_digest: tuple[str, str], registry: SessionRegistry
+) -> None:
+    from lambda_assume_role import inject_session
+
+    bare = TenantRole(ROLE, tenant=authorizer_claim(CLAIM), tags=None, source_identity=False)
+    sessions: list[Any] = []
+
+    @inject_session(bare, registry=registry, DurationSeconds=900)
+    def handler(event: Any, context: Any, session: Any) -> None:
+        sessions.append(session)
+
+    for tenant_id in (*old_digest, old_digest[0]):
+        handler(event(tenant_id), lambda_context())
+    first, second, again = sessions
+    # One request for both (the decorator's DurationSeconds included), two sessions.
+    assert first is not second
+    assert again is first
+    assert len(registry) == 2
+
+
 def test_a_tenants_key_is_its_full_id_even_when_every_other_part_is_equal(
     registry: SessionRegistry,
 ) -> None:
