@@ -43,6 +43,10 @@ _PREFIX = "/2018-06-01/runtime"
 _RESULT_PATH = re.compile(rf"^{_PREFIX}/invocation/([^/]+)/(response|error)$")
 
 
+_INIT_LIMIT = 90.0
+"""The most seconds an invocation waits for the runtime's init before its own timeout starts."""
+
+
 @dataclass(frozen=True)
 class InvocationResult:
     request_id: str
@@ -244,6 +248,9 @@ class RuntimeAPIEmulator:
         inv = _Invocation(str(uuid.uuid4()), json.dumps(event).encode(), timeout, tenant_id)
         self._pending[inv.request_id] = inv
         self._queue.put(inv)
+        # The deadline starts when the runtime takes the invocation, as in Lambda: a
+        # runtime still in init (slow on a busy machine) gets up to _INIT_LIMIT first.
+        self._await_runtime()
         end = time.monotonic() + timeout
         while not inv.done.wait(min(0.05, max(0.0, end - time.monotonic()))):
             if time.monotonic() >= end or (self._init_error_posted.is_set() and not inv.dispatched):
@@ -255,6 +262,14 @@ class RuntimeAPIEmulator:
                 )
         assert inv.result is not None
         return inv.result
+
+    def _await_runtime(self) -> None:
+        """Return once the runtime has polled for work or posted an init error (or at the limit)."""
+        give_up = time.monotonic() + _INIT_LIMIT
+        while not self._polled.is_set() and not self._init_error_posted.is_set():
+            if time.monotonic() >= give_up:
+                return  # the caller's own wait then reports "did not pick up"
+            self._polled.wait(0.05)
 
     def init_error(self, timeout: float = 10.0) -> dict[str, Any] | None:
         """The init error payload the runtime posted, or None if none came within ``timeout``."""

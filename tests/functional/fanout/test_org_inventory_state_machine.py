@@ -185,7 +185,11 @@ def run_machine(
     timeout_for: Callable[[str, Any], float] | None = None,
     wrap: Callable[[str, Handler], Handler] | None = None,
 ) -> Execution:
-    """Create the template's state machine in moto, run it once, wait for the end (≤ 20 s)."""
+    """Create the template's state machine in moto, run it once, wait for the end (≤ 90 s).
+
+    The wait ends as soon as the execution does (a few seconds on an idle machine);
+    the bound is for a machine busy with other work.
+    """
     machine = load_machine()
     handlers = {
         function: wrap(function, handler) if wrap else handler
@@ -202,7 +206,7 @@ def run_machine(
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=f"{name}-run", input=json.dumps(dict(execution_input))
         )["executionArn"]
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING" or time.monotonic() > deadline:
