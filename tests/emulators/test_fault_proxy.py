@@ -482,3 +482,60 @@ def test_truncate_rejects_a_bad_cut_point(moto_server: MotoServer) -> None:
     proxy = FaultProxy(moto_server.endpoint_url)
     with pytest.raises(ValueError, match=">= 0"):
         proxy.fail("AssumeRole", "truncate", truncate_after=-5)
+
+
+def test_echo_answers_500_quoting_the_signed_request(fault_proxy: FaultProxy) -> None:
+    fault_proxy.fail("AssumeRole", "echo", times=1)
+    client = boto3.client(
+        "sts",
+        aws_access_key_id="ASIAECHOEXAMPLE00001",
+        aws_secret_access_key="echo-secret",
+        aws_session_token="echo-session-token-value",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        assume(client, "echoed")
+    assert error_of(raised) == (500, "InternalFailure")
+    message = raised.value.response["Error"]["Message"]
+    # What a careless proxy shows: the token, the signature's key id and the body.
+    assert "X-Amz-Security-Token: echo-session-token-value" in message
+    assert "Credential=ASIAECHOEXAMPLE00001/" in message
+    assert "RoleSessionName=echoed" in message
+    assert fault_proxy.faulted("AssumeRole") == 1
+
+
+def test_trickle_sends_moto_s_answer_a_byte_at_a_time_within_any_read_timeout(
+    fault_proxy: FaultProxy,
+) -> None:
+    fault_proxy.fail("AssumeRole", "trickle", times=1, interval=0.001)
+    client = sts(read_timeout=5)  # far longer than the gap between two bytes
+    started = time.monotonic()
+    creds = assume(client, "trickled")["Credentials"]  # the whole answer, parsed
+    assert creds["AccessKeyId"]
+    assert fault_proxy.faulted("AssumeRole") == 1
+    assert fault_proxy.forwarded("AssumeRole") == 0  # counted as the fault, answered by moto
+    assert time.monotonic() - started < 60  # about 1,000 bytes at 1 ms each: a wide bound
+
+
+def test_trickle_stops_and_closes_at_heal(fault_proxy: FaultProxy) -> None:
+    fault_proxy.fail("AssumeRole", "trickle", interval=0.5)
+    client = sts(read_timeout=5)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            assume(client, "healed")
+        except BaseException as error:  # the test asserts on it
+            outcome.append(error)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 30
+    while fault_proxy.faulted("AssumeRole") == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fault_proxy.heal()
+    caller.join(30)
+    assert not caller.is_alive()
+    [error] = outcome  # the connection closed mid-body: botocore reports it
+    failures = (botocore.exceptions.BotoCoreError, botocore.parsers.ResponseParserError)
+    assert isinstance(error, failures)
