@@ -54,7 +54,7 @@ def test_each_tenant_role_is_assumed_once_across_warm_invocations(
         assert call.params["RoleSessionName"] == session_name(function)
 
 
-def test_malformed_account_id_is_an_invocation_error_naming_the_role_source(
+def test_malformed_account_id_is_an_invocation_error_naming_the_argument_and_rule(
     launch: Launch, moto_server: MotoServer
 ) -> None:
     function = launch("multi_tenant")
@@ -65,7 +65,8 @@ def test_malformed_account_id_is_an_invocation_error_naming_the_role_source(
     assert result.error is not None
     assert result.error["errorType"] == "InvalidParameterError"
     message = result.error["errorMessage"]
-    assert "role source tenant_role returned a bad role" in message
+    # get_role_arn refuses the account id itself, naming the argument and the rule.
+    assert "account_id must be 12 digits" in message
     assert "12345-oops" in message
     assert moto_server.requests.count("AssumeRole") == 0
     # The environment survives a bad event and serves the next one.
