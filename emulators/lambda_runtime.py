@@ -20,7 +20,12 @@ site-packages folder (and so this virtualenv's ``lambda_assume_role`` and Powert
    ``/var/runtime``): boto3, botocore and their dependencies, and awslambdaric itself.
 
 AWS is moto on loopback through ``AWS_ENDPOINT_URL``; the function gets the variables
-Lambda sets, including execution-role credentials (an ``ASIA`` key with a session token).
+Lambda sets, including execution-role credentials (an ``ASIA`` key with a session token),
+and a temporary folder of its own (``TMPDIR``), as each environment has its own ``/tmp``.
+
+Lambda Managed Instances: ``LambdaFunction(..., max_concurrency=8)`` sets
+``AWS_LAMBDA_MAX_CONCURRENCY``, so awslambdaric forks 8 worker processes, each importing
+the handler itself and polling the emulator; ``invoke_many`` sends invocations at once.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -111,9 +118,12 @@ def execution_role_environment() -> dict[str, str]:
 
 
 class LambdaFunction:
-    """One function: a Runtime API emulator and one isolated awslambdaric process polling it.
+    """One execution environment: a Runtime API emulator and an isolated awslambdaric polling it.
 
-    Invocations are serial and share the process, as in one Lambda execution environment.
+    By default the runtime is one process that takes one invocation at a time, as in a
+    Lambda (default) environment. With ``max_concurrency`` it runs as under Lambda Managed
+    Instances: awslambdaric forks that many workers, each with its own module globals,
+    each serving one invocation at a time, all sharing the environment's ``TMPDIR``.
 
     Args:
         code_dir: The function's code (its ``LAMBDA_TASK_ROOT`` and working directory).
@@ -127,6 +137,8 @@ class LambdaFunction:
         log_path: Where the runtime's stdout and stderr go; None inherits ours.
         python: The interpreter to run awslambdaric with (another version's, for a
             benchmark); None: this one. ``runtime_dir`` must hold modules it can import.
+        max_concurrency: ``AWS_LAMBDA_MAX_CONCURRENCY`` (worker processes); None: unset,
+            one process as in Lambda (default).
     """
 
     def __init__(
@@ -142,7 +154,11 @@ class LambdaFunction:
         extra_paths: Sequence[Path] = (),
         log_path: Path | None = None,
         python: Path | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
+        self.max_concurrency = max_concurrency
         self.code_dir = code_dir.resolve()
         self.python = python
         self.function_name = function_name
@@ -155,6 +171,8 @@ class LambdaFunction:
             f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{function_name}"
         )
         self.environment: dict[str, str] = {}
+        self.tmp_dir: Path | None = None  # this environment's /tmp (TMPDIR), while started
+        self._own_tmp_dir = False
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -167,6 +185,11 @@ class LambdaFunction:
     def start(self) -> LambdaFunction:
         """Start the emulator and the runtime process (which then runs the function's init)."""
         self.api.start()
+        if "TMPDIR" in self._variables:
+            self.tmp_dir = Path(self._variables["TMPDIR"])
+        else:
+            self.tmp_dir = Path(tempfile.mkdtemp(prefix=f"{self.function_name}-tmp-"))
+            self._own_tmp_dir = True
         self.environment = {
             **lambda_environment(
                 self.api.address,
@@ -180,12 +203,18 @@ class LambdaFunction:
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
+            "TMPDIR": str(self.tmp_dir),
+            **(
+                {"AWS_LAMBDA_MAX_CONCURRENCY": str(self.max_concurrency)}
+                if self.max_concurrency is not None
+                else {}
+            ),
             **self._variables,
         }
         try:
             self._process = self._spawn()
         except BaseException:
-            self.api.stop()
+            self.stop()
             raise
         return self
 
@@ -202,12 +231,25 @@ class LambdaFunction:
         )
 
     def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until init is done and the runtime asks for its first invocation."""
-        self.api.wait_ready(timeout)
+        """Wait until init is done and the runtime asks for its first invocation.
+
+        With ``max_concurrency``: until every worker polls at once (each did its init).
+        """
+        self.api.wait_ready(timeout, pollers=self.max_concurrency or 1)
 
     def invoke(self, event: Any, *, timeout: float = 10.0) -> InvocationResult:
         """Invoke the function once and wait for its response or error."""
-        return self.api.invoke(event, timeout=timeout)
+        return self.api.invoke(event, timeout=timeout, wait_for_init=True)
+
+    def invoke_many(
+        self, events: Iterable[Any], *, timeout: float = 10.0
+    ) -> list[InvocationResult]:
+        """Invoke once per event, all at once; the results in the events' order.
+
+        Each invocation runs on a thread of its own here; with ``max_concurrency`` the
+        runtime's workers serve up to that many of them at the same time.
+        """
+        return self.api.invoke_many(events, timeout=timeout)
 
     def init_error(self, timeout: float = 10.0) -> dict[str, Any] | None:
         """The error the function's init reported, or None if there was none in time."""
@@ -220,11 +262,16 @@ class LambdaFunction:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        """Stop the runtime process, then the emulator; safe to call twice."""
+        """Stop the runtime (and its workers), then the emulator; remove the environment's
+        temporary folder unless the caller chose it (``TMPDIR`` in ``variables``); safe to
+        call twice."""
         if self._process is not None:
             stop_runtime(self._process, timeout=3)
             self._process = None
         self.api.stop()
+        if self._own_tmp_dir and self.tmp_dir is not None:
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+            self._own_tmp_dir = False
 
     def __enter__(self) -> LambdaFunction:
         return self.start()

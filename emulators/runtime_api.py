@@ -11,11 +11,15 @@
 Only the four endpoints awslambdaric 4.x uses in on-demand mode are served (``invocation/next``,
 ``invocation/{id}/response``, ``invocation/{id}/error``, ``init/error``); anything else is 404.
 
-Concurrency: each request is served on its own thread, so any number of ``invocation/next``
-long-polls may wait at once (several runtime processes, or the workers awslambdaric forks
-under Lambda Managed Instances), and ``invoke`` may be called from several threads.
+Many pollers: each request is served on its own thread, so any number of
+``invocation/next`` long-polls may wait at once (several runtime processes, or the workers
+awslambdaric forks under Lambda Managed Instances when ``AWS_LAMBDA_MAX_CONCURRENCY`` is
+set), and ``invoke`` may be called from several threads (``invoke_many`` does that).
 Invocations are handed out in the order they were queued, each to exactly one waiting poll
-(which one is not defined); each answer is matched to its invocation by request id.
+(which one is not defined); each answer is matched to its invocation by request id. The
+counters (``polls``, ``polling``, ``answered``) and the init error are updated under one
+lock, since every handler thread touches them; the first init error wins, and later ones
+are answered 403, as Lambda answers the other workers of a multi-concurrent runtime.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ import os
 import queue
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,6 +75,22 @@ class _Invocation:
     dispatched: bool = False
     cancelled: bool = False
     result: InvocationResult | None = None
+    # A poll's thread claims the invocation while invoke()'s thread may give up on it:
+    # the lock makes "dispatched" and "cancelled" exclusive, so each is decided once.
+    _claim: threading.Lock = field(default_factory=threading.Lock)
+
+    def dispatch(self) -> bool:
+        """Hand the invocation to a poll, unless invoke() gave up on it first."""
+        with self._claim:
+            if not self.cancelled:
+                self.dispatched = True
+            return self.dispatched
+
+    def cancel(self) -> bool:
+        """Give up on the invocation; whether a poll had already taken it."""
+        with self._claim:
+            self.cancelled = True
+            return self.dispatched
 
 
 def _json_or_none(body: bytes) -> Any:
@@ -122,19 +144,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b'{"errorType":"NotFound"}')
             return
         api = self.server.api
-        api._polls += 1
-        api._polled.set()
-        while True:
-            try:
-                inv = api._queue.get(timeout=0.05)
-            except queue.Empty:
-                if api._stopping.is_set():
-                    self.close_connection = True
-                    return
-                continue
-            if not inv.cancelled:
-                break
-        inv.dispatched = True
+        api._poll_started()
+        try:
+            inv = api._next_invocation()
+        finally:
+            api._poll_ended()
+        if inv is None:  # stopping
+            self.close_connection = True
+            return
         deadline_ms = int(time.time() * 1000 + inv.timeout * 1000)
         trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Sampled=0"
         headers = {
@@ -153,9 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         api = self.server.api
         match = _RESULT_PATH.match(self.path)
         if self.path == f"{_PREFIX}/init/error":
-            api._init_error = _json_or_none(body) or {"errorMessage": body.decode(errors="replace")}
-            api.init_error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
-            api._init_error_posted.set()
+            error = _json_or_none(body) or {"errorMessage": body.decode(errors="replace")}
+            if not api._record_init_error(
+                error, self.headers.get("Lambda-Runtime-Function-Error-Type")
+            ):
+                self._reply(403, b'{"errorType":"InitErrorAlreadyReported"}')
+                return
         elif match:
             inv = api._pending.pop(match[1], None)
             if inv is not None:  # late answers to timed-out invocations are ignored
@@ -169,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
                     body=body,
                     headers={k.lower(): v for k, v in self.headers.items()},
                 )
+                api._count_answer()
                 inv.done.set()
         else:
             self._reply(404, b'{"errorType":"NotFound"}')
@@ -189,7 +210,11 @@ class RuntimeAPIEmulator:
         self._queue: queue.Queue[_Invocation] = queue.Queue()
         self._pending: dict[str, _Invocation] = {}
         self._polled = threading.Event()
+        # Handler threads update these; _counts guards them and tells wait_ready of changes.
+        self._counts = threading.Condition()
         self._polls = 0
+        self._polling = 0
+        self._answered = 0
         self._stopping = threading.Event()
         self._init_error: dict[str, Any] | None = None
         self.init_error_type: str | None = None  # the Lambda-Runtime-Function-Error-Type header
@@ -204,8 +229,59 @@ class RuntimeAPIEmulator:
 
     @property
     def polls(self) -> int:
-        """How many times the runtime has asked for the next invocation."""
-        return self._polls
+        """How many times the runtime (all its processes) has asked for the next invocation."""
+        with self._counts:
+            return self._polls
+
+    @property
+    def polling(self) -> int:
+        """How many ``invocation/next`` long-polls are waiting now (idle workers)."""
+        with self._counts:
+            return self._polling
+
+    @property
+    def answered(self) -> int:
+        """How many invocations got their response or error in time (late ones are not counted)."""
+        with self._counts:
+            return self._answered
+
+    def _poll_started(self) -> None:
+        with self._counts:
+            self._polls += 1
+            self._polling += 1
+            self._counts.notify_all()
+        self._polled.set()
+
+    def _poll_ended(self) -> None:
+        with self._counts:
+            self._polling -= 1
+            self._counts.notify_all()
+
+    def _count_answer(self) -> None:
+        with self._counts:
+            self._answered += 1
+
+    def _next_invocation(self) -> _Invocation | None:
+        """The next invocation nobody gave up on, for a poll; None once stopping."""
+        while True:
+            try:
+                inv = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return None
+                continue
+            if inv.dispatch():
+                return inv
+
+    def _record_init_error(self, error: dict[str, Any], error_type: str | None) -> bool:
+        """Keep the first init error posted; False for any later one."""
+        with self._counts:
+            if self._init_error_posted.is_set():
+                return False
+            self._init_error = error
+            self.init_error_type = error_type
+            self._init_error_posted.set()
+            return True
 
     def start(self) -> RuntimeAPIEmulator:
         self._server = _Server(self)
@@ -232,36 +308,76 @@ class RuntimeAPIEmulator:
     ) -> None:
         self.stop()
 
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until the runtime finished init and polls for its first invocation."""
-        if not self._polled.wait(timeout):
-            raise TimeoutError(self._why(f"the runtime did not poll for work within {timeout}s"))
+    def wait_ready(self, timeout: float = 10.0, *, pollers: int = 1) -> None:
+        """Wait until the runtime finished init and polls for its first invocation.
+
+        ``pollers``: wait until that many long-polls wait at once (the workers of a
+        multi-concurrent runtime, each polling once its own init is done).
+        """
+        if pollers <= 1:
+            if not self._polled.wait(timeout):
+                raise TimeoutError(
+                    self._why(f"the runtime did not poll for work within {timeout}s")
+                )
+            return
+        with self._counts:
+            if not self._counts.wait_for(lambda: self._polling >= pollers, timeout):
+                raise TimeoutError(
+                    self._why(
+                        f"{self._polling} of {pollers} workers polled for work within {timeout}s"
+                    )
+                )
 
     def invoke(
-        self, event: Any, *, timeout: float = 30.0, tenant_id: str | None = None
+        self,
+        event: Any,
+        *,
+        timeout: float = 30.0,
+        tenant_id: str | None = None,
+        wait_for_init: bool = False,
     ) -> InvocationResult:
         """Queue one invocation (``timeout`` also sets its deadline) and wait for its outcome.
 
+        ``wait_for_init``: first wait (up to 90 s) for the runtime to finish init
+        and poll, so that ``timeout`` counts from the pickup, as Lambda's does.
         ``tenant_id`` is sent as ``Lambda-Runtime-Aws-Tenant-Id``, as Lambda does for a
         function in tenant isolation mode; awslambdaric puts it in ``context.tenant_id``.
         """
         inv = _Invocation(str(uuid.uuid4()), json.dumps(event).encode(), timeout, tenant_id)
-        self._pending[inv.request_id] = inv
+        self._pending[inv.request_id] = inv  # one key per invocation: dict ops are atomic
         self._queue.put(inv)
-        # The deadline starts when the runtime takes the invocation, as in Lambda: a
-        # runtime still in init (slow on a busy machine) gets up to _INIT_LIMIT first.
-        self._await_runtime()
+        if wait_for_init:
+            # The deadline starts when the runtime takes the invocation, as in Lambda: a
+            # runtime still in init (slow on a busy machine) gets up to _INIT_LIMIT first.
+            self._await_runtime()
         end = time.monotonic() + timeout
         while not inv.done.wait(min(0.05, max(0.0, end - time.monotonic()))):
             if time.monotonic() >= end or (self._init_error_posted.is_set() and not inv.dispatched):
-                inv.cancelled = True
+                dispatched = inv.cancel()
                 self._pending.pop(inv.request_id, None)
-                state = "answer" if inv.dispatched else "pick up"
+                if inv.done.is_set():  # answered while we gave up: the answer stands
+                    break
+                state = "answer" if dispatched else "pick up"
                 raise TimeoutError(
                     self._why(f"the runtime did not {state} invocation {inv.request_id}")
                 )
         assert inv.result is not None
         return inv.result
+
+    def invoke_many(
+        self, events: Iterable[Any], *, timeout: float = 30.0
+    ) -> list[InvocationResult]:
+        """Invoke once per event, all at once (a thread each); the results in the events' order.
+
+        Every invocation is waited for; if any raised (a timeout), the first in the events'
+        order is raised once all are done.
+        """
+        items = list(events)
+        if not items:
+            return []
+        with ThreadPoolExecutor(len(items), thread_name_prefix="invoke") as pool:
+            futures = [pool.submit(self.invoke, event, timeout=timeout) for event in items]
+            return [future.result() for future in futures]
 
     def _await_runtime(self) -> None:
         """Return once the runtime has polled for work or posted an init error (or at the limit)."""
@@ -278,7 +394,7 @@ class RuntimeAPIEmulator:
     def _why(self, what: str) -> str:
         if self._init_error is not None:
             return f"{what}: its init failed with {self._init_error}"
-        return f"{what} ({self._polls} polls for work so far; is the runtime process alive?)"
+        return f"{what} ({self.polls} polls for work so far; is the runtime process alive?)"
 
 
 def lambda_environment(
@@ -326,6 +442,10 @@ def start_runtime(
     is required; see lambda_environment()). Output goes to ``log_path``, else to our stdout/err
     (pytest's fd capture shows it on failure). ``python_flags`` go before ``-m``, e.g.
     ``("-S", "-B")`` to hide site-packages. ``python`` is the interpreter, by default this one.
+
+    The runtime leads a process group of its own, so that `stop_runtime` also ends the
+    workers awslambdaric forks when ``AWS_LAMBDA_MAX_CONCURRENCY`` is set (they outlive a
+    parent that is only terminated).
     """
     if "AWS_LAMBDA_RUNTIME_API" not in env:
         raise ValueError("env must set AWS_LAMBDA_RUNTIME_API (awslambdaric raises KeyError)")
@@ -347,6 +467,7 @@ def start_runtime(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT if log is not None else None,
+            start_new_session=True,
         )
     finally:
         if log is not None:
@@ -354,11 +475,29 @@ def start_runtime(
 
 
 def stop_runtime(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> int:
-    """Terminate the runtime (SIGTERM, then SIGKILL after ``timeout``) and return its exit code."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            return proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """Terminate the runtime and its workers, and return the runtime's exit code.
+
+    SIGTERM to its process group, SIGKILL after ``timeout``; then SIGKILL to any worker
+    still there (a worker outlives its parent otherwise). The runtime is reaped last, so
+    its process group id cannot be reused by another process while we signal it.
+    """
+    if proc.returncode is None:
+        _signal_group(proc.pid, signal.SIGTERM)
+        give_up = time.monotonic() + timeout
+        while not _exited(proc.pid) and time.monotonic() < give_up:
+            time.sleep(0.01)
+        _signal_group(proc.pid, signal.SIGKILL)
     return proc.wait(timeout)
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _exited(pid: int) -> bool:
+    """Whether our child ``pid`` has exited, leaving it unreaped (WNOWAIT)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # already reaped
+        return True

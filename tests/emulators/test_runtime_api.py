@@ -7,7 +7,7 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,7 +48,20 @@ def held(event, context):
             break
         time.sleep(0.01)
     return event["answer"]
+
+def gathered(event, context):
+    # Each worker signs in, then waits (at most 60 s) until every worker holds an
+    # invocation: no worker can take two, however its polls race the others'.
+    gate = event["gate"]
+    open(os.path.join(gate, str(os.getpid())), "w").close()
+    for _ in range(6000):
+        if len(os.listdir(gate)) >= event["workers"]:
+            break
+        time.sleep(0.01)
+    return {"n": event["n"], "pid": os.getpid(), "parent": os.getppid()}
 """
+
+WORKERS = 8
 
 
 class Launched(NamedTuple):
@@ -56,7 +69,8 @@ class Launched(NamedTuple):
     env: dict[str, str]  # the environment the runtime was started with
 
 
-Launcher = Callable[[str], Launched]
+Launcher = Callable[..., Launched]
+"""``launch(handler, variables={})``: ``variables`` over `lambda_environment`'s."""
 
 
 @pytest.fixture
@@ -71,8 +85,8 @@ def launch(api: RuntimeAPIEmulator, tmp_path: Path) -> Iterator[Launcher]:
     (tmp_path / "app.py").write_text(APP)
     procs: list[subprocess.Popen[bytes]] = []
 
-    def _launch(handler: str) -> Launched:
-        env = lambda_environment(api.address, handler, task_root=tmp_path)
+    def _launch(handler: str, variables: Mapping[str, str] | None = None) -> Launched:
+        env = {**lambda_environment(api.address, handler, task_root=tmp_path), **(variables or {})}
         proc = start_runtime(handler, cwd=tmp_path, pythonpath=[str(tmp_path)], env=env)
         procs.append(proc)
         return Launched(proc, env)
@@ -220,3 +234,61 @@ def test_log_stream_name_has_lambdas_shape_and_utc_date(local_time_is_tomorrow: 
 def test_start_runtime_requires_the_runtime_api(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="AWS_LAMBDA_RUNTIME_API"):
         start_runtime("app.handler", cwd=tmp_path, pythonpath=[], env={})
+
+
+# --- many pollers: awslambdaric's multi-concurrent mode (Lambda Managed Instances) ----------
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie nobody has reaped yet: it runs no more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def test_forked_workers_answer_invocations_at_once_each_on_its_own_process(
+    api: RuntimeAPIEmulator, launch: Launcher, tmp_path: Path
+) -> None:
+    launched = launch("app.gathered", {"AWS_LAMBDA_MAX_CONCURRENCY": str(WORKERS)})
+    api.wait_ready(timeout=60, pollers=WORKERS)  # every worker did its init and polls
+    assert (api.polls, api.polling, api.answered) == (WORKERS, WORKERS, 0)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+
+    events = [{"gate": str(gate), "workers": WORKERS, "n": n} for n in range(WORKERS)]
+    results = api.invoke_many(events, timeout=60)
+
+    assert all(result.ok for result in results), [r.error for r in results if not r.ok]
+    assert [result.payload["n"] for result in results] == list(range(WORKERS))
+    assert len({result.request_id for result in results}) == WORKERS
+    pids = {result.payload["pid"] for result in results}
+    assert len(pids) == WORKERS  # eight distinct worker processes
+    assert launched.proc.pid not in pids
+    assert {result.payload["parent"] for result in results} == {launched.proc.pid}
+    assert api.answered == WORKERS
+    api.wait_ready(timeout=60, pollers=WORKERS)  # each worker polls again once it answered
+    assert (api.polls, api.answered) == (2 * WORKERS, WORKERS)
+
+    stop_runtime(launched.proc, timeout=3)  # the parent and its workers: one process group
+    deadline = time.monotonic() + 10
+    while not all(map(_gone, pids)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [pid for pid in pids if not _gone(pid)] == []
+
+
+def test_forked_workers_report_one_init_error(api: RuntimeAPIEmulator, launch: Launcher) -> None:
+    # Every worker imports the handler, fails and posts its init error; the first is kept
+    # and the others are answered 403, which awslambdaric's multi-concurrent client ignores.
+    launch("missing_module.handler", {"AWS_LAMBDA_MAX_CONCURRENCY": str(WORKERS)})
+    error = api.init_error(timeout=60)
+    assert error is not None
+    assert error["errorType"] == "Runtime.ImportModuleError"
+    assert api.init_error_type == "Runtime.ImportModuleError"
+    with pytest.raises(TimeoutError, match="init failed"):
+        api.invoke({}, timeout=10)
+
+
+def test_invoke_many_of_nothing_is_nothing(api: RuntimeAPIEmulator) -> None:
+    assert api.invoke_many([]) == []
