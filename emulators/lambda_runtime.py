@@ -249,7 +249,7 @@ class LambdaFunction:
         Each invocation runs on a thread of its own here; with ``max_concurrency`` the
         runtime's workers serve up to that many of them at the same time.
         """
-        return self.api.invoke_many(events, timeout=timeout)
+        return self.api.invoke_many(events, timeout=timeout, wait_for_init=True)
 
     def init_error(self, timeout: float = 10.0) -> dict[str, Any] | None:
         """The error the function's init reported, or None if there was none in time."""

@@ -365,18 +365,22 @@ class RuntimeAPIEmulator:
         return inv.result
 
     def invoke_many(
-        self, events: Iterable[Any], *, timeout: float = 30.0
+        self, events: Iterable[Any], *, timeout: float = 30.0, wait_for_init: bool = False
     ) -> list[InvocationResult]:
         """Invoke once per event, all at once (a thread each); the results in the events' order.
 
-        Every invocation is waited for; if any raised (a timeout), the first in the events'
-        order is raised once all are done.
+        ``timeout`` and ``wait_for_init`` are each invocation's (see `invoke`). Every
+        invocation is waited for; if any raised (a timeout), the first in the events' order
+        is raised once all are done.
         """
         items = list(events)
         if not items:
             return []
         with ThreadPoolExecutor(len(items), thread_name_prefix="invoke") as pool:
-            futures = [pool.submit(self.invoke, event, timeout=timeout) for event in items]
+            futures = [
+                pool.submit(self.invoke, event, timeout=timeout, wait_for_init=wait_for_init)
+                for event in items
+            ]
             return [future.result() for future in futures]
 
     def _await_runtime(self) -> None:
