@@ -69,8 +69,10 @@ def launch(
 ) -> Iterator[Launch]:
     """Start an example as a function; every function started is stopped after the test.
 
-    ``launch(example, variables=None, *, handler="app.handler", extra_paths=())``:
-    ``variables`` default to the example's own (`EXAMPLE_VARIABLES`).
+    ``launch(example, variables=None, *, handler="app.handler", extra_paths=(),
+    max_concurrency=None)``: ``variables`` default to the example's own
+    (`EXAMPLE_VARIABLES`); ``max_concurrency`` runs it as under Lambda Managed Instances,
+    that many awslambdaric workers in one environment (`LambdaFunction`).
     """
     started: list[LambdaFunction] = []
 
@@ -80,6 +82,7 @@ def launch(
         *,
         handler: str = "app.handler",
         extra_paths: tuple[Path, ...] = (),
+        max_concurrency: int | None = None,
     ) -> LambdaFunction:
         packaged = PACKAGED_DEPENDENCIES.get(example, ())
         if packaged:
@@ -94,6 +97,7 @@ def launch(
             handler=handler,
             extra_paths=extra_paths,
             log_path=tmp_path / f"{example}.log",
+            max_concurrency=max_concurrency,
         )
         started.append(function)
         return function.start()

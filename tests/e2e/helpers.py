@@ -12,7 +12,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TENANT_A, TENANT_B = "111111111111", "222222222222"
 
 Launch = Callable[..., LambdaFunction]
-"""The ``launch`` fixture: ``launch(example, variables=None, *, handler=..., extra_paths=())``."""
+"""The ``launch`` fixture: ``launch(example, variables=None, *, handler=..., extra_paths=(),
+max_concurrency=None)``."""
 
 READER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/ReportReader"
 CONFIG_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/ConfigReader"
@@ -22,6 +23,8 @@ BUCKET_NAME = "reports"
 PARAMETER_NAME = "/lambda-assume-role/greeting"
 TENANT_DATA_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/TenantData"
 TENANT_TABLE = "tenant-items"
+CATALOG_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/CatalogReader"
+CATALOG_BUCKET = "catalog"
 
 EXAMPLE_VARIABLES: dict[str, dict[str, str]] = {
     "single_role": {"BUCKET_NAME": BUCKET_NAME, "READER_ROLE_ARN": READER_ROLE_ARN},
@@ -45,6 +48,7 @@ EXAMPLE_VARIABLES: dict[str, dict[str, str]] = {
         "POWERTOOLS_SERVICE_NAME": "tenant-items",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     },
+    "managed_instances": {"BUCKET_NAME": CATALOG_BUCKET, "READER_ROLE_ARN": CATALOG_ROLE_ARN},
 }
 """The environment each example's template.yaml entry gives it, pointed at moto's names."""
 

@@ -53,7 +53,15 @@ def inside(path: str, folder: Path) -> bool:
 
 
 @pytest.mark.parametrize(
-    "example", ["single_role", "multi_tenant", "powertools", "org_inventory", "tenant_isolation"]
+    "example",
+    [
+        "single_role",
+        "multi_tenant",
+        "powertools",
+        "org_inventory",
+        "tenant_isolation",
+        "managed_instances",
+    ],
 )
 def test_example_imports_the_library_from_the_layer_only(
     launch: Launch, layer_dir: Path, runtime_dir: Path, tmp_path: Path, example: str
