@@ -22,6 +22,7 @@ BENCHMARKS = (
     "tenant_isolation",
     "memory",
     "refresh_calls",
+    "managed_instances",
     "sts_faults",
     "telemetry",
     "fan_out",
