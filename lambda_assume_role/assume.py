@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.configprovider
@@ -40,6 +41,9 @@ from lambda_assume_role.role import PreparedRole, prepare_role
 from lambda_assume_role.session_options import SESSION_OPTIONS
 from lambda_assume_role.shared import new_botocore_session
 from lambda_assume_role.snapstart import register_restore_hook
+
+if TYPE_CHECKING:
+    from lambda_assume_role.credential_store import CredentialStore
 
 __all__ = ["AssumedRoleSession", "assume_role", "patch_boto3"]
 
@@ -155,6 +159,7 @@ def assume_role(
     cache: MutableMapping[str, Any] | None = None,
     additional_kwargs: Mapping[str, Any] | None = None,
     refresh_windows: RefreshWindows | None = None,
+    credential_store: CredentialStore | str | os.PathLike[str] | bool | None = None,
 ) -> AssumedRoleSession:
     """Produce a boto3 Session using the given role, assumed using the input session.
 
@@ -185,6 +190,13 @@ def assume_role(
         cache: A dict-like cache of AssumeRole responses, e.g. `JSONFileCache`.
         additional_kwargs: Further AssumeRole arguments, passed through.
         refresh_windows: Tune the refresh policy; the defaults need no tuning.
+        credential_store: Share the credentials with this environment's other
+            processes, one AssumeRole per role for all (single flight through
+            a private folder under the temporary directory): None is on under
+            Lambda Managed Instances (``AWS_LAMBDA_MAX_CONCURRENCY`` above 1)
+            unless ``LAMBDA_ASSUME_ROLE_CREDENTIAL_STORE=off``; True turns it
+            on anywhere (gunicorn workers, a process pool); False turns it
+            off; a folder or a `CredentialStore` chooses where.
 
     Returns:
         A `boto3.Session` (an `AssumedRoleSession`) with
@@ -221,6 +233,7 @@ def session_for_role(session: boto3.Session, prepared: PreparedRole) -> AssumedR
         region_name=prepared.region_name,
         cache=prepared.cache,
         refresh_windows=prepared.refresh_windows,
+        credential_store=prepared.credential_store,
     )
 
 
@@ -231,8 +244,11 @@ def session_for_parameters(
     region_name: str | bool | None = None,
     cache: MutableMapping[str, Any] | None = None,
     refresh_windows: RefreshWindows | None = None,
+    credential_store: Any = None,
 ) -> AssumedRoleSession:
     """Build the session for already prepared parameters (see `assume_role`)."""
+    from lambda_assume_role.credential_store import resolve_store
+
     register_restore_hook()
     protect_botocore_logs()
     # Made now, not at the first refresh: building a client is no STS call, and
@@ -246,6 +262,7 @@ def session_for_parameters(
         cache=cache,
         cache_min_remaining=windows.advisory_window(params.duration_seconds or 3600),
         windows=windows,
+        store=resolve_store(credential_store),
     )
     credentials = AssumeRoleCredentials(fetcher, role_arn=params.role_arn, windows=windows)
 

@@ -20,6 +20,7 @@ __all__ = [
     "AssumeRoleError",
     "AssumeRoleTimeoutError",
     "InvalidParameterError",
+    "RefreshInFlight",
 ]
 
 
@@ -227,3 +228,16 @@ class InvalidParameterError(ParamValidationError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.kwargs["report"],))
+
+
+class RefreshInFlight(Exception):  # noqa: N818 (a signal between the fetcher and refresh, not an error)
+    """Another process is refreshing these credentials (the environment's credential store).
+
+    Raised by an advisory fetch only, and caught by the credentials object,
+    which keeps its current keys and looks again shortly; it never reaches
+    user code.
+    """
+
+    def __init__(self, role_arn: str) -> None:
+        self.role_arn = role_arn
+        super().__init__(f"another process is refreshing {role_arn}")

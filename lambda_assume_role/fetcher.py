@@ -18,8 +18,6 @@ Deciding *when* to fetch lives in `lambda_assume_role.refresh`.
 
 from __future__ import annotations
 
-import copy
-import datetime
 import getpass
 import logging
 import threading
@@ -36,14 +34,16 @@ from botocore.exceptions import (
 )
 
 from lambda_assume_role import environment, invocation, telemetry
+from lambda_assume_role.cached_answers import fetched_at, load_answer, save_answer
 from lambda_assume_role.capped_call import CallAbandonedError, call_within
 from lambda_assume_role.errors import (
     INVALID_RESPONSE,
     AssumeRoleConnectionError,
     AssumeRoleError,
     AssumeRoleTimeoutError,
+    RefreshInFlight,
 )
-from lambda_assume_role.naming import lambda_session_name
+from lambda_assume_role.naming import lambda_session_name, worker_session_name
 from lambda_assume_role.parameters import mfa_prompt
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
@@ -53,15 +53,16 @@ from lambda_assume_role.refresh_policy import (
     parse_expiry,
     utc_now,
 )
+from lambda_assume_role.retry import describe_error
 
 if TYPE_CHECKING:
     import boto3
 
+    from lambda_assume_role.credential_store import CredentialStore
     from lambda_assume_role.parameters import AssumeRoleParameters
 
 __all__ = [
     "AssumeRoleFetcher",
-    "forget_cached_before_now",
     "sts_client_for",
 ]
 
@@ -131,6 +132,8 @@ class AssumeRoleFetcher:
         windows: Timeouts, attempts and the deadline margin.
         mfa_prompter: Asks for an MFA code when ``SerialNumber`` is given
             without ``TokenCode`` (botocore's behaviour).
+        store: The environment's `CredentialStore`, shared by its processes
+            with one fetch per key at a time; None: this process alone.
     """
 
     def __init__(
@@ -142,8 +145,10 @@ class AssumeRoleFetcher:
         cache_min_remaining: float = 900,
         windows: RefreshWindows = DEFAULT_WINDOWS,
         mfa_prompter: Callable[[str], str] | None = None,
+        store: CredentialStore | None = None,
     ) -> None:
         self._parent = parent
+        self._store = store
         self._params = params
         self._cache = cache
         self._cache_min_remaining = cache_min_remaining
@@ -167,6 +172,8 @@ class AssumeRoleFetcher:
         if explicit:
             return explicit
         if environment.in_lambda():
+            if self._store is None and (environment.max_concurrency() or 1) > 1:
+                return worker_session_name()  # Managed Instances, each worker on its own
             return lambda_session_name()
         if self._generated_name is None:
             self._generated_name = f"botocore-session-{int(time.time())}"
@@ -178,12 +185,11 @@ class AssumeRoleFetcher:
         Args:
             advisory: The caller still holds good keys: make one short attempt.
         """
-        key = self._cache_key() if self._cache is not None else ""
-        response = self._load_from_cache(key) if key else None
-        if response is None:
-            response = self._assume_role(advisory)
-            if key:
-                self._store(key, response)
+        store = self._store
+        if store is None:
+            response = self._cached_or_fetched(advisory, self._cache_key_if(self._cache))
+        else:
+            response = self._through_store(store, advisory)
         creds = response["Credentials"]
         return {
             "access_key": creds.get("AccessKeyId"),
@@ -192,6 +198,71 @@ class AssumeRoleFetcher:
             "expiry_time": creds.get("Expiration"),
             "account_id": creds.get("AccountId"),
         }
+
+    def _cached_or_fetched(self, advisory: bool, key: str) -> dict[str, Any]:
+        """The user's cache's answer, or STS's (then cached)."""
+        cache = self._cache
+        response = None
+        if cache is not None:
+            response = load_answer(cache, key, self.role_arn, self._cache_min_remaining)
+        if response is None:
+            response = self._assume_role(advisory)
+            if cache is not None:
+                save_answer(cache, key, response, self.role_arn)
+        return response
+
+    def _through_store(self, store: CredentialStore, advisory: bool) -> dict[str, Any]:
+        """The environment's answer: read it, or fetch it under the key's lock (single flight).
+
+        An advisory caller that finds another process refreshing keeps its keys
+        (`RefreshInFlight`); others wait at most their own call's cap, then
+        fetch for themselves if their deadline still allows one attempt.
+        """
+        key = self._cache_key()
+        entries = store.entries
+        fresh = self._store_min_remaining
+        response = load_answer(entries, key, self.role_arn, fresh)
+        if response is not None:
+            return response
+        limit = 0.0 if advisory else self._plan(advisory).cap
+        try:
+            with store.acquire(key, limit) as held:
+                if held:
+                    response = load_answer(entries, key, self.role_arn, fresh)
+                    if response is None:
+                        response = self._cached_or_fetched(advisory, key)
+                        save_answer(entries, key, response, self.role_arn)
+                    return response
+        except OSError as error:  # InsecureCacheError included: one WARNING, then our own
+            logger.warning(
+                "The credential store cannot lock %s; fetching without it: %s",
+                self.role_arn,
+                describe_error(error, quote=True),
+            )
+            return self._cached_or_fetched(advisory, key)
+        if advisory:
+            raise RefreshInFlight(self.role_arn)
+        logger.info(
+            "Another process held the credential store's lock for %s past %.1f s; fetching",
+            self.role_arn,
+            limit,
+        )
+        return self._cached_or_fetched(advisory, key)  # raises the timeout if no time is left
+
+    def _store_min_remaining(self, entry: Mapping[str, Any]) -> float:
+        """A stored answer is served until its own advisory window opens."""
+        expiry = parse_expiry(entry["Credentials"]["Expiration"])
+        issued = fetched_at(entry) or utc_now()
+        return self._windows.advisory_window((expiry - issued).total_seconds())
+
+    def _plan(self, advisory: bool) -> CallPlan:
+        """This caller's plan for one call now, or `AssumeRoleTimeoutError` if none fits."""
+        try:
+            return call_plan(
+                self._windows, advisory=advisory, remaining=invocation.remaining_seconds()
+            )
+        except ValueError as error:
+            raise AssumeRoleTimeoutError(self.role_arn, f"was not attempted: {error}") from None
 
     def _assume_role(self, advisory: bool) -> dict[str, Any]:
         role_arn = self._params.role_arn
@@ -202,10 +273,7 @@ class AssumeRoleFetcher:
         if question is not None:
             kwargs["TokenCode"] = (self._mfa_prompter or getpass.getpass)(question)
         remaining = invocation.remaining_seconds()
-        try:
-            plan = call_plan(self._windows, advisory=advisory, remaining=remaining)
-        except ValueError as error:
-            raise AssumeRoleTimeoutError(role_arn, f"was not attempted: {error}") from None
+        plan = self._plan(advisory)
         client = sts_client_for(self._parent, plan)
         observed = telemetry.observed_refresh()
         if observed is None:
@@ -223,12 +291,14 @@ class AssumeRoleFetcher:
         if isinstance(arn, str) and arn.count(":") >= 5:
             credentials["AccountId"] = arn.split(":")[4]
         logger.info(
-            "Assumed role %s as session %s, expires %s (%.1f ms)",
+            "Assumed role %s as session %s, expires %s (%.1f ms, worker %s)",
             role_arn,
             kwargs["RoleSessionName"],
             credentials.get("Expiration"),
             elapsed_ms,
+            environment.worker_id(),
             extra={
+                "worker_id": environment.worker_id(),
                 "role_arn": role_arn,
                 "role_session_name": kwargs["RoleSessionName"],
                 "expiration": str(credentials.get("Expiration")),
@@ -330,6 +400,9 @@ class AssumeRoleFetcher:
 
     # -- cache -------------------------------------------------------------------------
 
+    def _cache_key_if(self, cache: Any) -> str:
+        return self._cache_key() if cache is not None else ""
+
     def _cache_key(self) -> str:
         """botocore's key for this request, bound to the parent's principal.
 
@@ -344,95 +417,8 @@ class AssumeRoleFetcher:
         principal = credentials.get_frozen_credentials().access_key
         return self._params.cache_key(principal or "")
 
-    def _load_from_cache(self, key: str) -> dict[str, Any] | None:
-        assert self._cache is not None
-        role_arn = self._params.role_arn
-        try:
-            # `in` first: botocore's JSONFileCache has no get().
-            entry = self._cache[key] if key in self._cache else None  # noqa: SIM401
-        except Exception as error:
-            logger.warning(
-                "Credential cache for %s cannot be read; fetching instead: %s",
-                role_arn,
-                _describe(error),
-            )
-            return None
-        if entry is None:
-            return None
-        problem = _entry_problem(entry)
-        if problem is not None:
-            logger.warning("Ignoring a cache entry for %s: %s", role_arn, problem)
-            return None
-        expiration = parse_expiry(entry["Credentials"]["Expiration"])
-        remaining = (expiration - utc_now()).total_seconds()
-        if remaining < self._cache_min_remaining:
-            return None
-        logger.debug("Credentials for %s came from the cache", role_arn)
-        response: dict[str, Any] = copy.deepcopy(entry)
-        return response
-
-    def _store(self, key: str, response: dict[str, Any]) -> None:
-        assert self._cache is not None
-        entry = copy.deepcopy(response)
-        entry.pop("ResponseMetadata", None)
-        entry[_ENTRY_META] = {"FetchedAt": utc_now().isoformat()}
-        try:
-            self._cache[key] = entry
-        except Exception as error:
-            logger.warning(
-                "Credential cache for %s cannot be written; using the new credentials uncached: %s",
-                self._params.role_arn,
-                _describe(error),
-            )
-
     def __repr__(self) -> str:
         return f"AssumeRoleFetcher(role_arn={self._params.role_arn!r})"
 
 
 _PARSING_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
-_ENTRY_META = "LambdaAssumeRole"
-_restored_at: datetime.datetime | None = None
-
-
-def forget_cached_before_now() -> None:
-    """Never again serve a cache entry fetched before now (after a SnapStart restore).
-
-    Entries without our fetch time (written by botocore or the AWS CLI) are
-    not served either from then on: nothing shows they were fetched after.
-    """
-    global _restored_at  # noqa: PLW0603
-    _restored_at = utc_now()
-
-
-def _entry_problem(entry: Any) -> str | None:
-    """What makes a cache entry unusable, named without its values; None if it is whole."""
-    if not isinstance(entry, Mapping):
-        return "it is not a JSON object"
-    credentials = entry.get("Credentials")
-    if not isinstance(credentials, Mapping):
-        return "it has no Credentials object"
-    for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
-        value = credentials.get(name)
-        if not isinstance(value, str) or not value:
-            return f"its {name} is missing or not a non-empty string"
-    try:
-        parse_expiry(credentials["Expiration"])
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return "its Expiration is missing or not a date"
-    if _restored_at is not None:
-        meta = entry.get(_ENTRY_META)
-        fetched = meta.get("FetchedAt") if isinstance(meta, Mapping) else None
-        try:
-            if fetched is None or parse_expiry(fetched) < _restored_at:
-                return "it was fetched before the SnapStart restore"
-        except (TypeError, ValueError, OverflowError):
-            return "its fetch time is not a date"
-    return None
-
-
-def _describe(error: Exception) -> str:
-    # OSError and our cache's errors name a path and a rule; anything else from
-    # a user's dict-like is named by its type only, in case it echoes a value.
-    from lambda_assume_role.retry import describe_error
-
-    return describe_error(error, quote=isinstance(error, (OSError, ValueError, KeyError)))

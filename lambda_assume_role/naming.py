@@ -35,6 +35,7 @@ __all__ = [
     "lambda_session_name",
     "sanitize_session_name",
     "tenant_session_name",
+    "worker_session_name",
 ]
 
 # The characters STS allows in a session name: IAM's one class, spelled in arns.
@@ -273,6 +274,25 @@ def lambda_session_name() -> str:
         if _lambda_name is None:
             _lambda_name = generate_lambda_session_name()
         return _lambda_name
+
+
+def worker_session_name() -> str:
+    """This worker process's own default session name (Managed Instances without the store).
+
+    ``generate_lambda_session_name`` with the identifier ``w<pid>.<environment
+    id>``: the worker comes first, so a name cut to 64 characters still says
+    which worker called STS. Computed per process (each worker has its own).
+
+    Example:
+        >>> import os
+        >>> os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "orders"
+        >>> worker_session_name() == f"orders.w{os.getpid()}"
+        True
+        >>> del os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+    """
+    worker = environment.worker_id()
+    identifier = ".".join(part for part in (f"w{worker}", environment.environment_id()) if part)
+    return generate_lambda_session_name(identifier=identifier)
 
 
 def forget_lambda_session_name() -> None:

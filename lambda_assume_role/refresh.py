@@ -65,7 +65,12 @@ from typing import Any, NamedTuple
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
 from lambda_assume_role import invocation, telemetry
-from lambda_assume_role.errors import INVALID_RESPONSE, AssumeRoleError, AssumeRoleTimeoutError
+from lambda_assume_role.errors import (
+    INVALID_RESPONSE,
+    AssumeRoleError,
+    AssumeRoleTimeoutError,
+    RefreshInFlight,
+)
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     Clock,
@@ -259,6 +264,13 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         mandatory = self._mandatory_due()
         try:
             fresh = self._fetch_fresh(mandatory)
+        except RefreshInFlight:
+            # Another process of this environment is refreshing (advisory only):
+            # keep the current keys and look at what it wrote shortly.
+            assert self._mandatory_at is not None
+            soon = self._time_fetcher() + datetime.timedelta(seconds=self._windows.advisory_timeout)
+            self._next_attempt = min(soon, self._mandatory_at)
+            return
         except Exception as error:
             if mandatory:
                 self._last_failure = error

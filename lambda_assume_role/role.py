@@ -89,16 +89,20 @@ class PreparedRole:
             is resolved here to the parent's region at preparation.
         cache: The dict-like cache of AssumeRole responses, or None.
         refresh_windows: The refresh policy's windows, or None for the defaults.
+        credential_store: Where this environment's processes share credentials:
+            None (the default: on under Managed Instances), False, True, a
+            folder or a `lambda_assume_role.credential_store.CredentialStore`.
         key: Equal only for the same AssumeRole request, session options and
             scope (`scoped`).
     """
 
-    __slots__ = ("cache", "key", "params", "refresh_windows", "region_name")
+    __slots__ = ("cache", "credential_store", "key", "params", "refresh_windows", "region_name")
 
     params: AssumeRoleParameters
     region_name: str | bool | None
     cache: Any
     refresh_windows: RefreshWindows | None
+    credential_store: Any
     key: Hashable
 
     def __init__(
@@ -108,12 +112,15 @@ class PreparedRole:
         cache: Any,
         refresh_windows: RefreshWindows | None,
         key: Hashable,
+        *,
+        credential_store: Any = None,
     ) -> None:
         for name, value in (
             ("params", params),
             ("region_name", region_name),
             ("cache", cache),
             ("refresh_windows", refresh_windows),
+            ("credential_store", credential_store),
             ("key", key),
         ):
             object.__setattr__(self, name, value)
@@ -151,12 +158,23 @@ class PreparedRole:
             request=self.params.request,
             key=request_key(role_arn, self.params.request),
         )
+        return self._rebuilt(params, self.scope)
+
+    def _rebuilt(self, params: AssumeRoleParameters, scope: Hashable) -> PreparedRole:
         return PreparedRole(
             params=params,
             region_name=self.region_name,
             cache=self.cache,
             refresh_windows=self.refresh_windows,
-            key=_key(params, self.region_name, self.cache, self.refresh_windows, self.scope),
+            credential_store=self.credential_store,
+            key=_key(
+                params,
+                self.region_name,
+                self.cache,
+                self.refresh_windows,
+                self.credential_store,
+                scope=scope,
+            ),
         )
 
     def scoped(self, scope: Hashable) -> PreparedRole:
@@ -186,13 +204,7 @@ class PreparedRole:
             >>> acme.for_role("arn:aws:iam::222222222222:role/Reader").scope  # kept
             ('tenant', 'acme')
         """
-        return PreparedRole(
-            params=self.params,
-            region_name=self.region_name,
-            cache=self.cache,
-            refresh_windows=self.refresh_windows,
-            key=_key(self.params, self.region_name, self.cache, self.refresh_windows, scope),
-        )
+        return self._rebuilt(self.params, scope)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PreparedRole) and other.key == self.key
@@ -269,12 +281,14 @@ def prepare_role(
         region = parent.region_name or False
     cache = options.get("cache")
     windows = options.get("refresh_windows")
+    store = options.get("credential_store")
     return PreparedRole(
         params=params,
         region_name=region,
         cache=cache,
         refresh_windows=windows,
-        key=_key(params, region, cache, windows),
+        credential_store=store,
+        key=_key(params, region, cache, windows, store),
     )
 
 
@@ -301,14 +315,16 @@ def _key(
     region: Any,
     cache: Any,
     windows: RefreshWindows | None,
+    store: Any,
+    *,
     scope: Hashable = None,
 ) -> Hashable:
-    key = (params.key, region, identity(cache), value_key(windows))
+    key = (params.key, region, identity(cache), value_key(windows), value_key(store))
     # A scope makes the key one longer, so it never equals an unscoped one.
     return key if scope is None else (*key, scope)
 
 
-_SCOPE_INDEX = 4
+_SCOPE_INDEX = 5
 
 
 def identity(value: object) -> int | None:
@@ -348,7 +364,7 @@ def argument_key(role_arn: str, kwargs: Mapping[str, Any]) -> Hashable | None:
             value = kwargs[name]
             if name == "cache":
                 parts.append((name, identity(value)))
-            elif name == "refresh_windows":
+            elif name in ("refresh_windows", "credential_store"):
                 parts.append((name, value_key(value)))
             else:
                 parts.append((name, _fingerprint(value)))

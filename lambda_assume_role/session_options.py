@@ -1,6 +1,7 @@
 """The `assume_role` keywords that configure the session rather than the AssumeRole call.
 
-``region_name``, ``validate``, ``cache`` and ``refresh_windows``: one table
+``region_name``, ``validate``, ``cache``, ``refresh_windows`` and
+``credential_store``: one table
 (`SESSION_OPTIONS_TABLE`) lists them with their checks; `assume_role`'s
 signature, the front door (`lambda_assume_role.role.prepare_role`) and the
 registry derive from it, and a test checks that the signature agrees.
@@ -68,6 +69,20 @@ def _check_windows(name: str, value: Any) -> None:
         raise InvalidParameterError(f"{name} must be a RefreshWindows; got {type(value).__name__}")
 
 
+def _check_store(name: str, value: Any) -> None:
+    import os
+
+    if value is None or isinstance(value, (bool, str, os.PathLike)):
+        return
+    from lambda_assume_role.credential_store import CredentialStore
+
+    if not isinstance(value, CredentialStore):
+        raise InvalidParameterError(
+            f"{name} must be None, True, False, a folder or a CredentialStore; "
+            f"got {type(value).__name__}"
+        )
+
+
 _CACHE_METHODS = ("__getitem__", "__setitem__", "__contains__")
 
 SESSION_OPTIONS_TABLE: tuple[SessionOption, ...] = (
@@ -79,6 +94,12 @@ SESSION_OPTIONS_TABLE: tuple[SessionOption, ...] = (
     SessionOption("validate", "check the parameters before any network call", _check_bool),
     SessionOption("cache", "a dict-like cache of AssumeRole responses", _check_cache),
     SessionOption("refresh_windows", "tune the refresh policy (RefreshWindows)", _check_windows),
+    SessionOption(
+        "credential_store",
+        "share credentials between this environment's processes: None (on under Managed "
+        "Instances), True, False, a folder or a CredentialStore",
+        _check_store,
+    ),
 )
 """The `assume_role` keywords that are not AssumeRole parameters, in signature order."""
 

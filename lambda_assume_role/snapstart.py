@@ -31,7 +31,7 @@ def after_restore() -> None:
     in ``/tmp`` is part of the snapshot too) fetched before now are never
     served again.
     """
-    from lambda_assume_role.fetcher import forget_cached_before_now
+    from lambda_assume_role.cached_answers import forget_cached_before_now
     from lambda_assume_role.naming import forget_lambda_session_name
     from lambda_assume_role.refresh import AssumeRoleCredentials
 

@@ -348,7 +348,7 @@ def test_swapping_the_folder_after_the_check_redirects_nothing(
 def test_platform_without_dir_fd_is_refused_at_construction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache_module, "_SUPPORTED", False)
+    monkeypatch.setattr(cache_module, "SUPPORTED", False)
     with pytest.raises(NotImplementedError, match="dir_fd"):
         JSONFileCache(tmp_path)
 
@@ -560,7 +560,9 @@ def test_unreadable_entry_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cache_module, "open", denied, raising=False)
+    from lambda_assume_role import private_files
+
+    monkeypatch.setattr(private_files, "open", denied, raising=False)
     with pytest.raises(KeyError):
         cache["k"]
 
