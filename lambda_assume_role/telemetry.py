@@ -63,6 +63,8 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from lambda_assume_role.errors import RefreshInFlight
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -264,7 +266,8 @@ class RefreshObservation:
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
-        if error is not None:
+        # Another process refreshing (the credential store) is no failure: no call was made.
+        if error is not None and not isinstance(error, RefreshInFlight):
             self.failed = True
             self.throttled = self.throttled or error_code(error) in _throttling_codes()
         if self.instrumentation.metrics is None or not (self.calls or self.failed):
