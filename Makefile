@@ -66,6 +66,7 @@ FLOOR_TESTS    := lambda_assume_role lambda_assume_role_tools tests/unit tests/f
                   tests/e2e/test_single_role.py \
                   tests/e2e/test_layer_only.py tests/e2e/test_org_inventory.py \
                   tests/e2e/test_tenant_isolation.py tests/e2e/test_tenant_mode.py \
+                  tests/e2e/test_managed_instances.py \
                   --ignore=tests/functional/fanout/test_org_inventory_state_machine.py
 
 venv-floor: $(FLOOR_STAMP)

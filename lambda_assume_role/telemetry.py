@@ -63,6 +63,7 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from lambda_assume_role import environment
 from lambda_assume_role.errors import RefreshInFlight
 
 if TYPE_CHECKING:
@@ -343,6 +344,9 @@ def _annotations(observation: RefreshObservation, code: str | None) -> Iterator[
     if code is not None:
         yield "error_code", code
         yield "throttled", code in _throttling_codes()
+    if (environment.max_concurrency() or 1) > 1:
+        # Managed Instances: which of the environment's worker processes called STS.
+        yield "worker_id", environment.worker_id()
 
 
 def error_code(error: BaseException) -> str:

@@ -403,3 +403,17 @@ def test_a_traced_failure_whose_answer_echoes_the_request_holds_no_trace_of_the_
     assert "InternalFailure" in recorded  # the trace still says what failed
     for secret in (token, "ASIATRACEDPARENTKEY7"):
         assert secret not in recorded
+
+
+def test_under_managed_instances_the_trace_says_which_worker_called_sts(
+    parent: boto3.Session,
+    telemetry: Instrumentation,
+    recording: RecordingProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    monkeypatch.setenv("AWS_LAMBDA_MAX_CONCURRENCY", "8")
+    call(assume_role(parent, ROLE, RoleSessionName="worker", credential_store=False))
+    [segment] = recording.segments
+    assert segment.annotations["worker_id"] == str(os.getpid())
