@@ -10,11 +10,13 @@ waits are bounded above only (`SLACK`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,18 +129,27 @@ def _hold_the_lock_in_child(store: str, results: Any) -> None:  # pragma: no cov
         results.put(f"{type(error).__name__}")
 
 
+@contextlib.contextmanager
+def _holder_inside_sts(fault_proxy: FaultProxy, store_dir: str) -> Iterator[Any]:
+    """A forked worker that holds the store's lock while STS hangs under it; healed on exit."""
+    holder = FORK.Process(target=_hold_the_lock_in_child, args=(store_dir, FORK.Queue()))
+    holder.start()
+    try:
+        assert fault_proxy.wait_hanging(1, timeout=30)  # inside STS, the lock held
+        yield holder
+    finally:
+        fault_proxy.heal()
+        holder.join(SLACK)
+
+
 def test_a_worker_killed_while_holding_the_lock_releases_it_and_the_next_one_fetches(
     fault_proxy: FaultProxy, store_dir: str, parent: boto3.Session
 ) -> None:
     fault_proxy.fail("AssumeRole", "hang", times=1)
-    results = FORK.Queue()
-    holder = FORK.Process(target=_hold_the_lock_in_child, args=(store_dir, results))
-    holder.start()
-    assert fault_proxy.wait_hanging(1, timeout=30)  # the holder is inside STS, lock held
-    os.kill(holder.pid or 0, signal.SIGKILL)
-    holder.join(SLACK)
-    assert holder.exitcode == -signal.SIGKILL
-    fault_proxy.heal()
+    with _holder_inside_sts(fault_proxy, store_dir) as holder:
+        os.kill(holder.pid or 0, signal.SIGKILL)
+        holder.join(SLACK)
+        assert holder.exitcode == -signal.SIGKILL
 
     session = assume_role(parent, ROLE, RoleSessionName="holder", credential_store=store_dir)
     with Stopwatch() as watch:
@@ -152,11 +163,7 @@ def test_a_waiter_behind_a_held_lock_fetches_for_itself_when_it_has_the_time(
     fault_proxy: FaultProxy, store_dir: str, parent: boto3.Session
 ) -> None:
     fault_proxy.fail("AssumeRole", "hang", times=1)
-    results = FORK.Queue()
-    holder = FORK.Process(target=_hold_the_lock_in_child, args=(store_dir, results))
-    holder.start()
-    try:
-        assert fault_proxy.wait_hanging(1, timeout=30)
+    with _holder_inside_sts(fault_proxy, store_dir):
         session = assume_role(parent, ROLE, RoleSessionName="holder", credential_store=store_dir)
         with bound(Countdown(3.0, clock=ManualClock())), Stopwatch() as watch:
             keys = session.get_credentials().get_frozen_credentials()
@@ -164,29 +171,19 @@ def test_a_waiter_behind_a_held_lock_fetches_for_itself_when_it_has_the_time(
         # It waited at most its own cap (3 s less the margin), then fetched itself.
         assert watch.seconds < 2.0 + SLACK
         assert fault_proxy.forwarded("AssumeRole") == 1
-    finally:
-        fault_proxy.heal()
-        holder.join(SLACK)
 
 
 def test_a_waiter_behind_a_held_lock_with_no_time_left_gets_a_timeout(
     fault_proxy: FaultProxy, store_dir: str, parent: boto3.Session
 ) -> None:
     fault_proxy.fail("AssumeRole", "hang")  # every request hangs: nobody can fetch
-    results = FORK.Queue()
-    holder = FORK.Process(target=_hold_the_lock_in_child, args=(store_dir, results))
-    holder.start()
-    try:
-        assert fault_proxy.wait_hanging(1, timeout=30)
+    with _holder_inside_sts(fault_proxy, store_dir):
         session = assume_role(parent, ROLE, RoleSessionName="holder", credential_store=store_dir)
         with bound(Countdown(2.6)), Stopwatch() as watch:  # real time: it runs out while waiting
             with pytest.raises(AssumeRoleTimeoutError) as raised:
                 session.get_credentials().get_frozen_credentials()
         assert ROLE in str(raised.value)
         assert watch.seconds < 2.6 + SLACK
-    finally:
-        fault_proxy.heal()
-        holder.join(SLACK)
 
 
 def test_a_poisoned_entry_is_ignored_with_a_warning_and_replaced(
