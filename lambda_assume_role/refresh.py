@@ -59,7 +59,7 @@ import logging
 import random
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
@@ -81,7 +81,7 @@ from lambda_assume_role.refresh_policy import (
 )
 from lambda_assume_role.telemetry import Phase
 
-__all__ = ["AssumeRoleCredentials", "RefreshWindows"]
+__all__ = ["AssumeRoleCredentials", "RefreshWindows", "live_secrets"]
 
 logger = logging.getLogger("lambda_assume_role")
 
@@ -96,8 +96,30 @@ def _frozen(access_key: str, secret_key: str, token: str, account_id: str | None
     return ReadOnlyCredentials(access_key, secret_key, token)
 
 
-# Every AssumeRoleCredentials alive in the process, for clear_all().
+# Every AssumeRoleCredentials alive in the process, for clear_all() and live_secrets().
 _live_credentials: weakref.WeakSet[AssumeRoleCredentials] = weakref.WeakSet()
+
+
+def live_secrets() -> Iterator[str]:
+    """The access key id, secret and token each live `AssumeRoleCredentials` holds now.
+
+    For guards that keep keys out of durable checkpoints; never on the warm path.
+    Reads the published keys, without refreshing or locking.
+
+    Example:
+        >>> keys = {"access_key": "ASIAEXAMPLE", "secret_key": "s", "token": "t",
+        ...         "expiry_time": utc_now() + datetime.timedelta(hours=1)}
+        >>> creds = AssumeRoleCredentials(lambda _: keys, role_arn=ROLE_ARN)
+        >>> "ASIAEXAMPLE" in live_secrets()
+        False
+        >>> _ = creds.get_frozen_credentials()
+        >>> "ASIAEXAMPLE" in live_secrets()
+        True
+    """
+    for credentials in list(_live_credentials):
+        frozen = credentials._frozen_credentials
+        if frozen is not None:
+            yield from (value for value in frozen[:3] if value)
 
 
 class AssumeRoleCredentials(DeferredRefreshableCredentials):
