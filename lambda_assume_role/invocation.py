@@ -17,8 +17,20 @@ This is the one place that reads an invocation's time:
   fan-out's workers, the emulators and the tests;
 * `end_of` turns ``deadline=`` / ``context=`` arguments into one end time.
 
-Binding costs one ``ContextVar.set``; the remaining time is only read when an
-STS call is about to be made, never on a warm invocation.
+A durable function's branch threads: the durable execution SDK runs
+``context.map`` and ``context.parallel`` branches in threads of its own, which
+do not inherit the handler's context variables. So binding a context that
+carries a Lambda context (a ``DurableContext``) also makes it the process's
+*durable invocation*, which a thread that has bound nothing of its own (a
+branch, or any other thread the user's code starts) reads as its deadline,
+while exactly one such invocation is bound in the process: Lambda serves one
+invocation per process at a time (each Managed Instances worker is a process).
+With two bound at once (two executions served on threads of one process),
+an unbound thread has no deadline, as before.
+
+Binding costs one ``ContextVar.set`` (and, for a ``DurableContext``, a lock
+and a dict entry); the remaining time is only read when an STS call is about
+to be made, never on a warm invocation.
 
 Example:
     >>> clock = iter([0.0, 0.0, 0.5]).__next__
@@ -37,6 +49,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,9 +73,18 @@ __all__ = [
 MonotonicClock = Callable[[], float]
 """Seconds on a clock that never jumps, such as `time.monotonic` (injectable in tests)."""
 
+# What this thread or task bound: a Lambda context, None (bound to nothing), or
+# _UNBOUND (it bound nothing, so it reads the process's durable invocation).
+_UNBOUND: Any = object()
 _context: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "lambda_assume_role_invocation_context", default=None
+    "lambda_assume_role_invocation_context", default=_UNBOUND
 )
+
+# The durable invocations bound now: by the id of the token that bound each, that
+# token (kept alive, so its id is not reused) and its Lambda context. The lock
+# keeps bind/unbind on several threads from losing an entry.
+_durable_lock = threading.Lock()
+_durable: dict[int, tuple[contextvars.Token[Any], Any]] = {}
 
 _GETTER = "get_remaining_time_in_millis"
 
@@ -96,13 +118,35 @@ def lambda_context_of(handed: Any) -> Any | None:
 
 
 def bind(context: Any) -> contextvars.Token[Any]:
-    """Bind ``context``'s Lambda context (`lambda_context_of`); returns a token for `unbind`."""
-    return _context.set(lambda_context_of(context))
+    """Bind ``context``'s Lambda context (`lambda_context_of`); returns a token for `unbind`.
+
+    A context that carries its Lambda context (a ``DurableContext``) is also
+    the process's durable invocation until `unbind`, for threads that bound
+    nothing (see the module's docstring). Every `bind` needs its `unbind`.
+    """
+    found = lambda_context_of(context)
+    token = _context.set(found)
+    if found is not None and found is not context:
+        with _durable_lock:
+            _durable[id(token)] = (token, found)
+    return token
 
 
 def unbind(token: contextvars.Token[Any]) -> None:
     """Restore what was bound before `bind` returned ``token``."""
+    if _durable:
+        with _durable_lock:
+            entry = _durable.get(id(token))
+            if entry is not None and entry[0] is token:
+                del _durable[id(token)]
     _context.reset(token)
+
+
+def _durable_invocation() -> Any | None:
+    """The Lambda context of the one durable invocation bound in the process, or None."""
+    with _durable_lock:
+        contexts = {id(context): context for _, context in _durable.values()}
+    return next(iter(contexts.values())) if len(contexts) == 1 else None
 
 
 @contextmanager
@@ -122,13 +166,17 @@ def bound(context: Any) -> Iterator[None]:
 
 
 def current_context() -> Any | None:
-    """The Lambda context bound to the current invocation, or None."""
-    return _context.get()
+    """The Lambda context bound to the current invocation, or None.
+
+    In a thread that bound nothing, the process's durable invocation, if there is one.
+    """
+    context = _context.get()
+    return _durable_invocation() if context is _UNBOUND else context
 
 
 def remaining_seconds() -> float | None:
     """Seconds left in the current invocation, or None outside one (or with no usable context)."""
-    context = _context.get()
+    context = current_context()
     if context is None:
         return None
     try:
