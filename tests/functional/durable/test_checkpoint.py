@@ -35,6 +35,10 @@ from aws_durable_execution_sdk_python.exceptions import SerDesError
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 from aws_durable_execution_sdk_python.retries import RetryDecision
 from aws_durable_execution_sdk_python.serdes import SerDes, SerDesContext
+from aws_durable_execution_sdk_python.waits import (
+    WaitForConditionConfig,
+    WaitForConditionDecision,
+)
 from aws_durable_execution_sdk_python_testing.runner import (
     DurableFunctionTestResult,
     DurableFunctionTestRunner,
@@ -78,12 +82,15 @@ def _walk(operations: list[Any]) -> Iterator[Any]:
         yield from _walk(getattr(operation, "child_operations", None) or [])
 
 
-def run(handler: Handler, tmp_path: Path) -> Run:
+def run(handler: Handler, tmp_path: Path, functions: dict[str, Handler] | None = None) -> Run:
+    """Run ``handler`` as a durable function to its end; ``functions`` are what it may invoke."""
     store_dir = tmp_path / "durable-store"
     store_dir.mkdir()
     with DurableFunctionTestRunner(
         handler=durable_execution(handler), store=FileSystemExecutionStore(store_dir)
     ) as runner:
+        for name, function in (functions or {}).items():
+            runner.register_function(name, function)
         arn = runner.run_async(input="{}", execution_timeout=60)
         result = runner.wait_for_result(arn, timeout=60)
         history = runner.get_execution_history(arn, include_execution_data=True)
@@ -347,6 +354,45 @@ def test_a_child_context_result_is_guarded_with_the_users_serdes(
     assert failed.error.message.startswith(
         "lambda_assume_role refused to checkpoint the result of child context 'group'"
     )
+    outcome.assert_absent(*keys_of(session))
+
+
+def test_a_polled_state_and_an_invoke_payload_are_guarded(
+    session: boto3.Session, tmp_path: Path
+) -> None:
+    polls: list[int] = []
+
+    def poll(state: Any, check: Any) -> Any:
+        polls.append(1)
+        return {"seen": keys_of(session)}
+
+    never_again = WaitForConditionConfig(
+        wait_strategy=lambda state, attempts: WaitForConditionDecision.stop_polling(),
+        initial_state={"seen": None},
+    )
+
+    def handler(event: Any, context: Any) -> Any:
+        protect(context)
+        refused = {}
+        try:
+            context.wait_for_condition(poll, never_again, name="poll")
+        except SerDesError as error:
+            refused["poll"] = error.message
+        try:
+            context.invoke("other", {"keys": keys_of(session)}, name="call")
+        except SerDesError as error:
+            refused["call"] = error.message
+        return refused
+
+    invoked: list[Any] = []
+    outcome = run(handler, tmp_path, {"other": lambda event, context: invoked.append(event)})
+    assert outcome.result.status is InvocationStatus.SUCCEEDED, outcome.result.error
+    refused = json.loads(outcome.result.result or "")
+    prefix = "lambda_assume_role refused to checkpoint "
+    assert refused["poll"].startswith(prefix + "the state of wait_for_condition 'poll'")
+    assert refused["call"].startswith(prefix + "the payload of invoke 'call'")
+    assert polls == [1]
+    assert invoked == []
     outcome.assert_absent(*keys_of(session))
 
 
