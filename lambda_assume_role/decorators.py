@@ -28,6 +28,9 @@ Two meanings of "region", two names: ``region_name`` is the *session's*
 region, as in `assume_role`; ``client_region`` (`inject_client` only) is the
 client's own region, when it differs from the session's.
 
+Lambda durable functions: ours go *inside* (below) ``@durable_execution``;
+outside, they are refused at decoration (or the first call fails the execution).
+
 Stacking with Powertools: put these decorators *innermost* (closest to the
 function). Powertools' ``event_source``, ``kafka_consumer`` and batch
 decorators reject extra keyword arguments, so they must sit outside ours;
@@ -41,7 +44,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
@@ -56,7 +59,11 @@ __all__ = ["PreparingRoleSource", "RoleSource", "inject_client", "inject_session
 R = TypeVar("R")
 
 RoleSource = str | Callable[[Any, "LambdaContext"], str | Mapping[str, Any]]
-"""A role ARN, or a callable ``(event, context)`` returning an ARN or AssumeRole parameters."""
+"""A role ARN, or a callable ``(event, context)`` returning an ARN or AssumeRole parameters.
+
+The callable gets what the handler got: a durable function's ``DurableContext``
+carries the Lambda context as ``.lambda_context`` (`invocation.lambda_context_of`).
+"""
 
 
 @runtime_checkable
@@ -84,6 +91,12 @@ class PreparingRoleSource(Protocol):
 
 
 _Resolve = Callable[[Any, Any], Any]
+
+_DURABLE_EXECUTION = "aws_durable_execution_sdk_python.execution"
+_RIGHT_ORDER = (
+    "put @durable_execution above (outside) inject_session/inject_client: "
+    "@durable_execution, then @inject_...(...), then def handler(event, context, ...)"
+)
 
 INJECTED_NAMES = "__lambda_assume_role_injects__"
 """The attribute on a decorated handler naming every keyword our decorators inject into it."""
@@ -334,14 +347,49 @@ def injected_names(handler: Callable[..., Any]) -> frozenset[str]:
         >>> injected_names(lambda event, context: None)
         frozenset()
     """
-    names: set[str] = set()
-    current: Any = handler
+    return frozenset(name for link in _chain(handler) for name in getattr(link, INJECTED_NAMES, ()))
+
+
+def _chain(handler: Any) -> Iterator[Any]:
+    """``handler`` and what it wraps, down the ``__wrapped__`` chain `functools.wraps` leaves."""
     for _ in range(100):  # a __wrapped__ cycle must not hang decoration
-        if current is None:
-            break
-        names.update(getattr(current, INJECTED_NAMES, ()))
-        current = getattr(current, "__wrapped__", None)
-    return frozenset(names)
+        if handler is None:
+            return
+        yield handler
+        handler = getattr(handler, "__wrapped__", None)
+
+
+def _refuse_durable_wrapper(handler: Callable[..., Any]) -> None:
+    """Refuse a handler that ``@durable_execution`` already wrapped: it takes no keyword of ours."""
+    if any(
+        getattr(link, "__globals__", {}).get("__name__") == _DURABLE_EXECUTION
+        for link in _chain(handler)
+    ):
+        raise TypeError(f"{getattr(handler, '__qualname__', handler)!r}: {_RIGHT_ORDER}")
+
+
+def _durable_input(event: Any, context: Any) -> bool:
+    """Whether a handler got a durable execution's raw input, which only the SDK's wrapper takes."""
+    if hasattr(context, "lambda_context"):  # a DurableContext: the SDK's wrapper is outside
+        return False
+    if isinstance(event, Mapping):
+        return "DurableExecutionArn" in event and "CheckpointToken" in event
+    return hasattr(event, "durable_execution_arn") and hasattr(event, "checkpoint_token")
+
+
+def _failed_execution(handler: Callable[..., Any]) -> Any:
+    """One clear line, and the SDK's answer for a failed execution, which is not retried."""
+    message = f"{getattr(handler, '__qualname__', handler)!r} got a durable execution's input: "
+    error = TypeError(message + _RIGHT_ORDER)
+    logger.error("%s", error)
+    try:
+        from aws_durable_execution_sdk_python import lambda_service as sdk  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise error from None
+    error_object = sdk.ErrorObject.from_exception(error)
+    return sdk.DurableExecutionInvocationOutput(
+        sdk.InvocationStatus.FAILED, error=error_object
+    ).to_dict()
 
 
 def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable[..., R]:
@@ -354,6 +402,7 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
             f"argument {name!r} from another inject_session/inject_client: give each one "
             "its own name="
         )
+    _refuse_durable_wrapper(handler)
     from lambda_assume_role.invocation import bind, unbind
 
     wrapper: Callable[..., Any]
@@ -382,6 +431,13 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
             try:
                 kwargs[name] = resolve(event, context)
                 return handler(*args, **kwargs)
+            except TypeError as error:
+                # The call itself refused our keyword (no frame of the handler ran),
+                # given a durable input: the SDK's wrapper, hidden from decoration.
+                tb = error.__traceback__
+                if tb is not None and tb.tb_next is None and _durable_input(event, context):
+                    return _failed_execution(handler)  # type: ignore[no-any-return]
+                raise
             finally:
                 unbind(token)
 
