@@ -52,7 +52,8 @@ FLOOR_BIN      := $(FLOOR_VENV)/bin
 FLOOR_BOTOCORE := 1.34.162
 FLOOR_STAMP    := $(FLOOR_VENV)/.installed-botocore-$(FLOOR_BOTOCORE)
 FLOOR_SKIPPED  := ruff mypy boto3-stubs botocore-stubs types-python-dateutil matplotlib \
-                  boto3-refresh-session botocove runacross cfn-lint
+                  boto3-refresh-session botocove runacross cfn-lint \
+                  aws-durable-execution-sdk-python aws-durable-execution-sdk-python-testing
 # What runs on the floor (about 2 min on 2 idle cores): the docstring examples of
 # the library and the tools, the unit tests (the
 # model checker reads the installed STS model), every functional test (each signs

@@ -44,8 +44,16 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+from lambda_assume_role.durable_handler import (
+    failed_execution,
+    guard_checkpoints,
+    handler_chain,
+    is_durable_input,
+    refuse_durable_wrapper,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -91,12 +99,6 @@ class PreparingRoleSource(Protocol):
 
 
 _Resolve = Callable[[Any, Any], Any]
-
-_DURABLE_EXECUTION = "aws_durable_execution_sdk_python.execution"
-_RIGHT_ORDER = (
-    "put @durable_execution above (outside) inject_session/inject_client: "
-    "@durable_execution, then @inject_...(...), then def handler(event, context, ...)"
-)
 
 INJECTED_NAMES = "__lambda_assume_role_injects__"
 """The attribute on a decorated handler naming every keyword our decorators inject into it."""
@@ -347,49 +349,9 @@ def injected_names(handler: Callable[..., Any]) -> frozenset[str]:
         >>> injected_names(lambda event, context: None)
         frozenset()
     """
-    return frozenset(name for link in _chain(handler) for name in getattr(link, INJECTED_NAMES, ()))
-
-
-def _chain(handler: Any) -> Iterator[Any]:
-    """``handler`` and what it wraps, down the ``__wrapped__`` chain `functools.wraps` leaves."""
-    for _ in range(100):  # a __wrapped__ cycle must not hang decoration
-        if handler is None:
-            return
-        yield handler
-        handler = getattr(handler, "__wrapped__", None)
-
-
-def _refuse_durable_wrapper(handler: Callable[..., Any]) -> None:
-    """Refuse a handler that ``@durable_execution`` already wrapped: it takes no keyword of ours."""
-    if any(
-        getattr(link, "__globals__", {}).get("__name__") == _DURABLE_EXECUTION
-        for link in _chain(handler)
-    ):
-        raise TypeError(f"{getattr(handler, '__qualname__', handler)!r}: {_RIGHT_ORDER}")
-
-
-def _durable_input(event: Any, context: Any) -> bool:
-    """Whether a handler got a durable execution's raw input, which only the SDK's wrapper takes."""
-    if hasattr(context, "lambda_context"):  # a DurableContext: the SDK's wrapper is outside
-        return False
-    if isinstance(event, Mapping):
-        return "DurableExecutionArn" in event and "CheckpointToken" in event
-    return hasattr(event, "durable_execution_arn") and hasattr(event, "checkpoint_token")
-
-
-def _failed_execution(handler: Callable[..., Any]) -> Any:
-    """One clear line, and the SDK's answer for a failed execution, which is not retried."""
-    message = f"{getattr(handler, '__qualname__', handler)!r} got a durable execution's input: "
-    error = TypeError(message + _RIGHT_ORDER)
-    logger.error("%s", error)
-    try:
-        from aws_durable_execution_sdk_python import lambda_service as sdk  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise error from None
-    error_object = sdk.ErrorObject.from_exception(error)
-    return sdk.DurableExecutionInvocationOutput(
-        sdk.InvocationStatus.FAILED, error=error_object
-    ).to_dict()
+    return frozenset(
+        name for link in handler_chain(handler) for name in getattr(link, INJECTED_NAMES, ())
+    )
 
 
 def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable[..., R]:
@@ -402,7 +364,7 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
             f"argument {name!r} from another inject_session/inject_client: give each one "
             "its own name="
         )
-    _refuse_durable_wrapper(handler)
+    refuse_durable_wrapper(handler)
     from lambda_assume_role.invocation import bind, unbind
 
     wrapper: Callable[..., Any]
@@ -413,6 +375,7 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
             event, context = _event_and_context(args, kwargs)
             token = bind(context)
             try:
+                guard_checkpoints(context)
                 kwargs[name] = resolve(event, context)
                 return await handler(*args, **kwargs)
             finally:
@@ -429,14 +392,15 @@ def _inject(handler: Callable[..., R], name: str, resolve: _Resolve) -> Callable
                 event, context = _event_and_context(args, kwargs)
             token = bind(context)
             try:
+                guard_checkpoints(context)
                 kwargs[name] = resolve(event, context)
                 return handler(*args, **kwargs)
             except TypeError as error:
                 # The call itself refused our keyword (no frame of the handler ran),
                 # given a durable input: the SDK's wrapper, hidden from decoration.
                 tb = error.__traceback__
-                if tb is not None and tb.tb_next is None and _durable_input(event, context):
-                    return _failed_execution(handler)  # type: ignore[no-any-return]
+                if tb is not None and tb.tb_next is None and is_durable_input(event, context):
+                    return failed_execution(handler)  # type: ignore[no-any-return]
                 raise
             finally:
                 unbind(token)

@@ -17,6 +17,10 @@ the core already does for it, with our decorators *inside* (below)
   new threads that do not inherit context variables: a bound
   ``DurableContext`` is the process's durable invocation, which threads that
   bound nothing read (`lambda_assume_role.invocation`).
+* **No credential reaches a checkpoint**: every operation a decorated
+  handler's ``DurableContext`` checkpoints goes through a guard around its
+  serdes (`lambda_assume_role.checkpoint_guard`), which refuses a result
+  holding a live key or anything that looks like a credential.
 * **The wrong order is refused**: our decorator outside ``@durable_execution``
   raises `TypeError` at decoration; if the SDK's wrapper is hidden from it,
   the first call fails the execution (not retried) with one line naming the

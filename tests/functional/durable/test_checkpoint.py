@@ -48,7 +48,7 @@ from aws_durable_execution_sdk_python_testing.stores.filesystem import (
 )
 
 from lambda_assume_role import assume_role
-from lambda_assume_role.durable.checkpoint import (
+from lambda_assume_role.checkpoint_guard import (
     LIVE_KEY,
     LOOKS_LIKE_A_CREDENTIAL,
     check_value,
@@ -465,3 +465,24 @@ def test_protecting_twice_wraps_once(tmp_path: Path) -> None:
     outcome = run(handler, tmp_path)
     assert outcome.result.status is InvocationStatus.SUCCEEDED
     assert seen == [True]
+
+
+def test_a_decorated_durable_handler_is_guarded_with_nothing_to_call(
+    parent: boto3.Session, tmp_path: Path
+) -> None:
+    """The README's way: ``@inject_session`` inside ``@durable_execution``, no protect() call."""
+    from lambda_assume_role import SessionRegistry, inject_session
+
+    registry = SessionRegistry(parent)
+
+    @inject_session(ROLE, registry=registry, RoleSessionName="decorated")
+    def handler(event: Any, context: Any, session: Any) -> Any:
+        leaked = context.step(
+            lambda _: session.get_credentials().get_frozen_credentials()._asdict(), name="leak"
+        )
+        return {"leaked": bool(leaked)}
+
+    outcome = run(handler, tmp_path)
+    assert outcome.result.status is InvocationStatus.FAILED
+    assert_refused(outcome, "leak", "step 'leak'", LIVE_KEY)
+    outcome.assert_absent(*keys_of(registry.session(ROLE, RoleSessionName="decorated")))
