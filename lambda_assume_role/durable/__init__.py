@@ -28,6 +28,14 @@ the core already does for it, with our decorators *inside* (below)
 
 Credentials are lazy, so a replay makes no STS call until real work needs one.
 
+What the wing adds: `durable_fan_out` (room `fan_out`), org-wide work that
+runs for as many invocations as it needs: rounds of ``context.map`` over
+batches of targets, each batch one step running ``fan_out`` by its branch's
+deadline, what a round leaves carried over a ``context.wait`` into the next
+invocation; every target completed exactly once, no checkpoint over 256 KB,
+a JSON-ready summary (`DurableFanOutError` when more targets fail than
+tolerated).
+
 The durable execution SDK is optional (``pip install lambda-assume-role[durable]``)
 and is never imported at module level: ``import lambda_assume_role`` does not
 load it.
@@ -35,10 +43,16 @@ load it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lambda_assume_role.exports import lazy_exports
 
+if TYPE_CHECKING:
+    from lambda_assume_role.durable.fan_out import DurableFanOutError as DurableFanOutError
+    from lambda_assume_role.durable.fan_out import durable_fan_out as durable_fan_out
+
 # Each public name and the room it lives in; loaded on first use (PEP 562).
-_SOURCES: dict[str, str] = {}
+_SOURCES: dict[str, str] = {"DurableFanOutError": "fan_out", "durable_fan_out": "fan_out"}
 
 __all__ = list(_SOURCES)
 __getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())
