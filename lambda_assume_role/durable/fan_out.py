@@ -57,7 +57,7 @@ from lambda_assume_role.retry import describe_error, error_code
 if TYPE_CHECKING:
     import boto3
 
-    from lambda_assume_role import FanOutRun, Outcome, Target
+    from lambda_assume_role.fanout import FanOutRun, Outcome, Target
 
 __all__ = ["VALUE_BUDGET", "DurableFanOutError", "durable_fan_out"]
 
@@ -183,7 +183,7 @@ got 0
     )
     import boto3
 
-    from lambda_assume_role import Target, fan_out
+    from lambda_assume_role.fanout import Target, fan_out
 
     parent = parent if parent is not None else boto3.Session()
     options: dict[str, Any] = dict(
@@ -391,7 +391,7 @@ def _run_batch(
     Never raises for a target: a failure, or a value that cannot go into the
     checkpoint, is a record of that target.
     """
-    from lambda_assume_role import fan_out
+    from lambda_assume_role.fanout import fan_out
 
     run: FanOutRun = fan_out(work, batch, context=context, **options)
     completed: list[Record] = []
