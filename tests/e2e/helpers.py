@@ -49,12 +49,21 @@ EXAMPLE_VARIABLES: dict[str, dict[str, str]] = {
         "POWERTOOLS_LOG_LEVEL": "INFO",
     },
     "managed_instances": {"BUCKET_NAME": CATALOG_BUCKET, "READER_ROLE_ARN": CATALOG_ROLE_ARN},
+    "durable_inventory": {
+        "RESULTS_BUCKET": "durable-inventory-results",
+        "MEMBER_ROLE_NAME": "OrganizationAccountAccessRole",
+        "REGIONS": "",
+        "BATCH_SIZE": "25",
+    },
 }
 """The environment each example's template.yaml entry gives it, pointed at moto's names."""
 
 PACKAGED_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     # examples/powertools/requirements.txt: Tracer imports aws_xray_sdk even when disabled.
     "powertools": ("aws_xray_sdk", "wrapt"),
+    # examples/durable_inventory/requirements.txt: the durable execution SDK, packaged
+    # as AWS recommends (the python3.13 runtime's own copy is for testing).
+    "durable_inventory": ("aws_durable_execution_sdk_python",),
 }
 """Modules ``sam build`` packages with an example, by import name: its requirements.txt,
 installed ``--no-deps`` by its Makefile (tests/functional/tools/test_sam_build.py checks

@@ -12,6 +12,7 @@ as on a Lambda runtime that ships an older botocore than the newest.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -61,6 +62,15 @@ def inside(path: str, folder: Path) -> bool:
         "org_inventory",
         "tenant_isolation",
         "managed_instances",
+        pytest.param(
+            "durable_inventory",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("aws_durable_execution_sdk_python") is None,
+                reason="the durable execution SDK, which durable_inventory packages, is not "
+                "installed (it needs Python >= 3.11 and boto3 >= 1.43.114; the botocore "
+                "floor has 1.34)",
+            ),
+        ),
     ],
 )
 def test_example_imports_the_library_from_the_layer_only(
