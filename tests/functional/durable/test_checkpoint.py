@@ -20,7 +20,10 @@ import pytest
 
 pytest.importorskip(
     "aws_durable_execution_sdk_python_testing",
-    reason="the durable testing SDK is not installed (it needs boto3 >= 1.42.1; not on the floor)",
+    reason=(
+        "the durable SDK and its test runner are not installed "
+        "(they need boto3 >= 1.43.114; not on the floor)"
+    ),
 )
 
 from aws_durable_execution_sdk_python import durable_execution
