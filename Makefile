@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck pytest venv venv-floor pytest-floor clean layer demo e2e build-LambdaAssumeRoleLayer bench sam-validate
+.PHONY: test lint typecheck pytest venv venv-floor pytest-floor venv-next pytest-next clean layer demo e2e build-LambdaAssumeRoleLayer bench sam-validate
 
 venv: $(STAMP)
 
@@ -31,7 +31,7 @@ pytest: $(STAMP)
 # side by side on 2 cores they finish in about the time of the longer one.
 # --output-sync keeps each run's report in one piece.
 test: lint sam-validate typecheck
-	$(MAKE) -j2 --output-sync=target pytest pytest-floor
+	$(MAKE) -j2 --output-sync=target pytest pytest-floor pytest-next
 
 # `make test` three times in a row under four CPU-burning processes (about 20 min on
 # 2 cores): a test that leans on real time fails here. See tests/stress.sh. The recipe
@@ -72,26 +72,63 @@ FLOOR_TESTS    := lambda_assume_role lambda_assume_role_tools tests/unit tests/f
 
 venv-floor: $(FLOOR_STAMP)
 
-$(FLOOR_STAMP): pyproject.toml
-	rm -rf $(FLOOR_VENV)
-	$(PYTHON) -m venv $(FLOOR_VENV)
-	$(FLOOR_BIN)/python -m pip install --quiet --upgrade pip
-	$(FLOOR_BIN)/python -m pip install --quiet -e . boto3==$(FLOOR_BOTOCORE) botocore==$(FLOOR_BOTOCORE)
-	$(FLOOR_BIN)/python -c 'import importlib.metadata as m, re, sys; \
+# A venv with boto3/botocore pinned to $(2) and the dev extra less what cannot run on
+# it ($(FLOOR_SKIPPED)); checked to hold exactly that botocore.
+define pinned_venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet -e . boto3==$(2) botocore==$(2)
+	$(1)/bin/python -c 'import importlib.metadata as m, re, sys; \
 	  dev = [r.split(";", 1) for r in m.requires("lambda-assume-role") or () if re.search(r"extra == .dev.", r)]; \
 	  dev = [(spec.strip(), re.sub(r"\s*(and\s+)?extra == .dev.(\s*and\s+)?", "", marker).strip()) for spec, marker in dev]; \
 	  print("\n".join(spec + ("; " + marker if marker else "") for spec, marker in dev \
 	                  if re.match(r"[A-Za-z0-9._-]+", spec).group(0).lower() not in sys.argv[1:]))' \
-	  $(FLOOR_SKIPPED) > $(FLOOR_VENV)/requirements-floor.txt
-	$(FLOOR_BIN)/python -m pip install --quiet -r $(FLOOR_VENV)/requirements-floor.txt \
-	  boto3==$(FLOOR_BOTOCORE) botocore==$(FLOOR_BOTOCORE)
-	$(FLOOR_BIN)/python -c 'import boto3, botocore, sys; \
+	  $(FLOOR_SKIPPED) > $(1)/requirements-pinned.txt
+	$(1)/bin/python -m pip install --quiet -r $(1)/requirements-pinned.txt \
+	  boto3==$(2) botocore==$(2)
+	$(1)/bin/python -c 'import boto3, botocore, sys; \
 	  got = (boto3.__version__, botocore.__version__); \
-	  sys.exit(None if got == ("$(FLOOR_BOTOCORE)",) * 2 else f"floor venv has {got}")'
+	  sys.exit(None if got == ("$(2)",) * 2 else f"$(1) has {got}")'
+endef
+
+$(FLOOR_STAMP): pyproject.toml
+	$(call pinned_venv,$(FLOOR_VENV),$(FLOOR_BOTOCORE))
 	touch $@
 
 pytest-floor: $(FLOOR_STAMP)
 	$(FLOOR_BIN)/pytest -q -p no:cacheprovider $(FLOOR_TESTS)
+
+# botocore's next refresh path (branch feature/credential-refresh, PRs #3733 and #3760:
+# lifetime-based windows, "static stability"), unreleased: botocore 1.43.65 with the
+# patch in ../shared/botocore-next/ and the new path switched on, as its README says.
+# Its run takes the tests that touch credentials: the docstring examples, the core's
+# unit and functional tests (test_private_attributes.py among them), tenancy, and the
+# layer end to end under awslambdaric (single_role, and every example's import check).
+NEXT_VENV      ?= .venv-next
+NEXT_BIN       := $(NEXT_VENV)/bin
+NEXT_BOTOCORE  := 1.43.65
+NEXT_PATCH     ?= ../shared/botocore-next/credential-refresh.patch
+NEXT_STAMP     := $(NEXT_VENV)/.installed-botocore-$(NEXT_BOTOCORE)-next
+NEXT_TESTS     := lambda_assume_role tests/unit/core tests/functional/core tests/functional/tenancy \
+                  tests/e2e/test_single_role.py tests/e2e/test_layer_only.py
+
+venv-next: $(NEXT_STAMP)
+
+$(NEXT_STAMP): pyproject.toml $(NEXT_PATCH)
+	$(call pinned_venv,$(NEXT_VENV),$(NEXT_BOTOCORE))
+	site=$$($(NEXT_BIN)/python -c 'import botocore, os; print(os.path.dirname(os.path.dirname(botocore.__file__)))') && \
+	  patch --quiet --forward -p1 -d "$$site" < $(NEXT_PATCH) && \
+	  mkdir -p "$$site/botocore/customizations" && \
+	  touch "$$site/botocore/customizations/__init__.py" && \
+	  echo 'DEFAULT_NEW_CREDENTIAL_REFRESH = True' > "$$site/botocore/customizations/credentials.py"
+	$(NEXT_BIN)/python -c 'import botocore.credentials as c, sys; \
+	  on = getattr(c, "DEFAULT_NEW_CREDENTIAL_REFRESH", False) and hasattr(c.RefreshableCredentials, "_refresh_legacy"); \
+	  sys.exit(None if on else "$(NEXT_VENV): the next refresh path is not on")'
+	touch $@
+
+pytest-next: $(NEXT_STAMP)
+	$(NEXT_BIN)/pytest -q -p no:cacheprovider $(NEXT_TESTS)
 
 # SAM CLI pins boto3 and pydantic versions that clash with the project's, so it
 # lives in a venv of its own. `sam validate --lint` runs offline.
@@ -155,4 +192,4 @@ build-LambdaAssumeRoleLayer:
 	  $(addprefix --runtime ,$(LAYER_RUNTIMES)) --output "$(abspath $(ARTIFACTS_DIR))"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(FLOOR_VENV) .mypy_cache .ruff_cache .pytest_cache build dist
+	rm -rf $(VENV) $(SAM_VENV) $(FLOOR_VENV) $(NEXT_VENV) .mypy_cache .ruff_cache .pytest_cache build dist

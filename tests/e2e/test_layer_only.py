@@ -67,8 +67,8 @@ def inside(path: str, folder: Path) -> bool:
             marks=pytest.mark.skipif(
                 importlib.util.find_spec("aws_durable_execution_sdk_python") is None,
                 reason="the durable execution SDK, which durable_inventory packages, is not "
-                "installed (it needs Python >= 3.11 and boto3 >= 1.43.114; the botocore "
-                "floor has 1.34)",
+                "installed (it needs Python >= 3.11 and boto3 >= 1.43.114; the botocore-floor "
+                "and next-path venvs have older ones)",
             ),
         ),
     ],

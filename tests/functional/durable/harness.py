@@ -1,8 +1,8 @@
 """AWS's local durable runner for our tests: one execution, real checkpoints and replay.
 
 The one place the tests import the durable SDKs: a test module imports them from
-here, so that where they cannot be installed (the botocore-floor venv: the SDK
-needs boto3 >= 1.43.114, its runner 1.42.1) the module is skipped with a reason,
+here, so that where they cannot be installed (the botocore-floor and next-path
+venvs: the SDK needs boto3 >= 1.43.114) the module is skipped with a reason,
 and counted, instead of failing to import.
 """
 
@@ -16,7 +16,8 @@ import pytest
 pytest.importorskip(
     "aws_durable_execution_sdk_python_testing",
     reason="the durable execution SDK and its test runner are not installed "
-    "(they need Python >= 3.11 and boto3 >= 1.43.114; the botocore floor has 1.34)",
+    "(they need Python >= 3.11 and boto3 >= 1.43.114; the botocore-floor and next-path "
+    "venvs have older ones)",
 )
 
 from aws_durable_execution_sdk_python import (
