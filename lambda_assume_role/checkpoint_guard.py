@@ -61,7 +61,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from lambda_assume_role.redact import redact_text
+from lambda_assume_role.redact import redact_text, secrets_of
 from lambda_assume_role.refresh import live_secrets
 
 if TYPE_CHECKING:
@@ -122,19 +122,8 @@ class _Keys:
         values = set(live_secrets())
         values.update(os.environ.get(name) or "" for name in _ENVIRONMENT_KEYS)
         for parent in self.parents:
-            values.update(_session_keys(parent))
+            values.update(secrets_of(parent))
         return frozenset(value for value in values if len(value) >= _MIN_SECRET)
-
-
-def _session_keys(session: boto3.Session) -> tuple[str, ...]:
-    try:
-        credentials = session.get_credentials()
-        frozen = credentials.get_frozen_credentials() if credentials is not None else None
-    except Exception:  # a parent that cannot say leaves the patterns and the other keys
-        return ()
-    if frozen is None:
-        return ()
-    return tuple(value for value in frozen[:3] if isinstance(value, str))
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -45,11 +45,13 @@ from lambda_assume_role.errors import (
 )
 from lambda_assume_role.naming import lambda_session_name, worker_session_name
 from lambda_assume_role.parameters import mfa_prompt
+from lambda_assume_role.redact import secrets_of
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     CallPlan,
     RefreshWindows,
     call_plan,
+    call_plan_for,
     parse_expiry,
     utc_now,
 )
@@ -224,7 +226,7 @@ class AssumeRoleFetcher:
         response = load_answer(entries, key, self.role_arn, fresh)
         if response is not None:
             return response
-        limit = 0.0 if advisory else self._plan(advisory).cap
+        limit = 0.0 if advisory else self._plan(advisory, invocation.remaining_seconds()).cap
         try:
             with store.acquire(key, limit) as held:
                 if held:
@@ -255,14 +257,9 @@ class AssumeRoleFetcher:
         issued = fetched_at(entry) or utc_now()
         return self._windows.advisory_window((expiry - issued).total_seconds())
 
-    def _plan(self, advisory: bool) -> CallPlan:
+    def _plan(self, advisory: bool, remaining: float | None) -> CallPlan:
         """This caller's plan for one call now, or `AssumeRoleTimeoutError` if none fits."""
-        try:
-            return call_plan(
-                self._windows, advisory=advisory, remaining=invocation.remaining_seconds()
-            )
-        except ValueError as error:
-            raise AssumeRoleTimeoutError(self.role_arn, f"was not attempted: {error}") from None
+        return call_plan_for(self.role_arn, self._windows, advisory=advisory, remaining=remaining)
 
     def _assume_role(self, advisory: bool) -> dict[str, Any]:
         role_arn = self._params.role_arn
@@ -273,7 +270,7 @@ class AssumeRoleFetcher:
         if question is not None:
             kwargs["TokenCode"] = (self._mfa_prompter or getpass.getpass)(question)
         remaining = invocation.remaining_seconds()
-        plan = self._plan(advisory)
+        plan = self._plan(advisory, remaining)
         client = sts_client_for(self._parent, plan)
         observed = telemetry.observed_refresh()
         if observed is None:
@@ -331,7 +328,7 @@ class AssumeRoleFetcher:
                 error,
                 role_session_name=kwargs["RoleSessionName"],
                 source_identity=kwargs.get("SourceIdentity"),
-                known=self._parent_secrets(),
+                known=secrets_of(self._parent),
             )
         except (BotocoreConnectionError, HTTPClientError) as error:
             failure = self._unreachable(error, plan, remaining, time.perf_counter() - started)
@@ -371,7 +368,7 @@ class AssumeRoleFetcher:
                 f"did not finish before the invocation's deadline: STS did not answer in "
                 f"{waited:.1f} s ({plan.max_attempts} attempt(s), {remaining:.1f} s were left)",
             )
-        return AssumeRoleConnectionError(role_arn, error, known=self._parent_secrets())
+        return AssumeRoleConnectionError(role_arn, error, known=secrets_of(self._parent))
 
     def _abandoned(
         self, error: CallAbandonedError, plan: CallPlan, remaining: float | None
@@ -386,17 +383,6 @@ class AssumeRoleFetcher:
         return AssumeRoleConnectionError(
             role_arn, f"was abandoned: STS did not finish answering ({error})"
         )
-
-    def _parent_secrets(self) -> tuple[str, ...]:
-        """The parent's keys, to redact from a failure's text (only ever on a failure)."""
-        try:
-            credentials = self._parent.get_credentials()
-            frozen = credentials.get_frozen_credentials() if credentials is not None else None
-        except Exception:  # the parent cannot say: the patterns still apply
-            return ()
-        if frozen is None:
-            return ()
-        return tuple(value for value in frozen[:3] if isinstance(value, str) and value)
 
     # -- cache -------------------------------------------------------------------------
 

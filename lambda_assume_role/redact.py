@@ -43,8 +43,9 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["REDACTED", "RedactingFilter", "protect_botocore_logs", "redact_text"]
+__all__ = ["REDACTED", "RedactingFilter", "protect_botocore_logs", "redact_text", "secrets_of"]
 
 REDACTED = "***"
 _MIN_KNOWN_SECRET = 16
@@ -171,3 +172,24 @@ def protect_botocore_logs() -> None:
             if _FILTER not in logger.filters:
                 logger.addFilter(_FILTER)
             _protected.add(name)
+
+
+def secrets_of(session: Any) -> tuple[str, ...]:
+    """The access key id, secret and token ``session`` signs with, for ``known=``; never raises.
+
+    A session that cannot say (no credentials, a provider that fails) gives
+    nothing: the patterns of `redact_text` still apply.
+
+    Example:
+        >>> import boto3
+        >>> secrets_of(boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="s"))
+        ('AKIDEXAMPLE', 's')
+    """
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except Exception:
+        return ()
+    if frozen is None:
+        return ()
+    return tuple(value for value in frozen[:3] if isinstance(value, str) and value)

@@ -75,7 +75,7 @@ from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     Clock,
     RefreshWindows,
-    call_plan,
+    call_plan_for,
     parse_expiry,
     utc_now,
 )
@@ -266,13 +266,13 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
 
     def _wait_limit(self) -> float:
         """How long this caller may wait for another thread's refresh: its own call's cap."""
-        remaining = invocation.remaining_seconds()
-        try:
-            return call_plan(self._windows, advisory=False, remaining=remaining).cap
-        except ValueError as error:
-            raise AssumeRoleTimeoutError(
-                self.role_arn, f"could not wait for a refresh in flight: {error}"
-            ) from None
+        return call_plan_for(
+            self.role_arn,
+            self._windows,
+            advisory=False,
+            remaining=invocation.remaining_seconds(),
+            refused="could not wait for a refresh in flight",
+        ).cap
 
     def _mandatory_due(self) -> bool:
         if self._frozen_credentials is None or self._mandatory_at is None:

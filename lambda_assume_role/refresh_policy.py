@@ -28,6 +28,7 @@ __all__ = [
     "Clock",
     "RefreshWindows",
     "call_plan",
+    "call_plan_for",
     "parse_expiry",
     "utc_now",
 ]
@@ -269,3 +270,31 @@ def call_plan(windows: RefreshWindows, *, advisory: bool, remaining: float | Non
 
 def _worst_case(per_attempt: float, attempts: int) -> float:
     return attempts * per_attempt + _retry_sleep_bound(attempts)
+
+
+def call_plan_for(
+    role_arn: str,
+    windows: RefreshWindows,
+    *,
+    advisory: bool,
+    remaining: float | None,
+    refused: str = "was not attempted",
+) -> CallPlan:
+    """`call_plan` for a caller of ``role_arn``, or `AssumeRoleTimeoutError` naming the role.
+
+    The one place a call plan that does not fit becomes our error: the fetcher
+    before an STS call, and a caller about to wait for another's refresh.
+
+    Example:
+        >>> call_plan_for("arn:aws:iam::123456789012:role/R", RefreshWindows(),
+        ...               advisory=False, remaining=0.5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lambda_assume_role.errors.AssumeRoleTimeoutError: ... was not attempted: the invocation ...
+    """
+    try:
+        return call_plan(windows, advisory=advisory, remaining=remaining)
+    except ValueError as error:
+        from lambda_assume_role.errors import AssumeRoleTimeoutError
+
+        raise AssumeRoleTimeoutError(role_arn, f"{refused}: {error}") from None

@@ -23,13 +23,18 @@ from __future__ import annotations
 
 import datetime
 import math
+import threading
 import time
 from types import TracebackType
 
-__all__ = ["SLACK", "ManualClock", "Stopwatch", "WallClock"]
+__all__ = ["HANG", "SLACK", "ManualClock", "RunClock", "Stopwatch", "WallClock"]
 
 SLACK = 10.0
 """Seconds added to a real-time upper bound: room for a machine busy with other work."""
+
+HANG = 60.0
+"""Real seconds after which a test's own wait (work held until the test lets it go, a run
+waiting on a clock nothing moves) counts as hung."""
 
 
 class ManualClock:
@@ -100,3 +105,49 @@ class Stopwatch:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.seconds = time.perf_counter() - self._started
+
+
+class RunClock:
+    """fan_out's clock in these tests (`lambda_assume_role.fanout.clock.Clock`): virtual seconds.
+
+    It moves only when work spends time (`spend`) or a worker pauses between AssumeRole
+    attempts (the pause passes at once, and is recorded in `pauses`). Work that runs at the
+    same time adds up, so the clock runs ahead of the run loop by at most ``max_workers``
+    times one target's seconds. The run's wait for its workers blocks, in real time, until a
+    worker reports or this clock has reached the wait's end. Thread-safe: workers move it.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.start = start
+        self.pauses: list[tuple[float, float]] = []  # (when, seconds), from the start
+        self._now = start
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._now
+
+    def elapsed(self) -> float:
+        return self.monotonic() - self.start
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def pause(self, seconds: float, interrupt: threading.Event) -> bool:
+        if interrupt.is_set():
+            return True
+        with self._lock:
+            self.pauses.append((self._now - self.start, seconds))
+            self._now += seconds
+        return interrupt.is_set()
+
+    def wait(self, event: threading.Event, seconds: float | None) -> bool:
+        end = None if seconds is None else self.monotonic() + seconds
+        hung = time.monotonic() + HANG
+        while not event.wait(0.002):
+            if end is not None and self.monotonic() >= end:
+                return False
+            if time.monotonic() > hung:
+                raise AssertionError("the run waited on a clock that nothing moved")
+        return True

@@ -30,40 +30,10 @@ from tests.functional.durable.harness import (
     run,
     time_left,
 )
+from tests.support.clocks import RunClock
 
-HANG = 60.0  # real seconds after which a wait on a clock nothing moves counts as hung
 CHECKPOINT_LIMIT = 256 * 1024  # one operation's checkpointed payload
 BATCHED_LIMIT = 750 * 1024  # one checkpoint call: the SDK batches operations' updates up to it
-
-
-class VirtualClock:
-    """fan_out's clock seam: seconds pass only when work spends them (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._now = 1000.0
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._now
-
-    def spend(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    def pause(self, seconds: float, interrupt: threading.Event) -> bool:
-        self.spend(seconds)
-        return interrupt.is_set()
-
-    def wait(self, event: threading.Event, seconds: float | None) -> bool:
-        end = None if seconds is None else self.monotonic() + seconds
-        hung = time.monotonic() + HANG
-        while not event.wait(0.001):
-            if end is not None and self.monotonic() >= end:
-                return False
-            if time.monotonic() > hung:
-                raise AssertionError("a run waited on a clock that nothing moved")
-        return True
 
 
 class Ledger:
@@ -78,7 +48,7 @@ class Ledger:
         self.largest_call = 0  # one checkpoint call (the operation updates the SDK batched)
         self.checkpoints = 0
 
-    def work(self, clock: VirtualClock, *, fail: str | None = None) -> Any:
+    def work(self, clock: RunClock, *, fail: str | None = None) -> Any:
         def work(session: Any, target: Target) -> Any:
             with self.lock:
                 self.calls[target.account_id] += 1
@@ -142,7 +112,7 @@ def test_sixty_accounts_spread_over_rounds_each_completed_exactly_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     time_left(monkeypatch, 13.0)  # reserve 10: three virtual seconds per batch and invocation
-    clock = VirtualClock()
+    clock = RunClock()
     names = accounts(60)
     handler = handler_for(
         ledger,
@@ -176,7 +146,7 @@ def test_a_fault_in_one_account_is_one_failure_record_and_nothing_is_redone(
     parent: boto3.Session, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     time_left(monkeypatch, 14.0)
-    clock = VirtualClock()
+    clock = RunClock()
     names = accounts(30)
     broken = names[7]
     handler = handler_for(
@@ -211,7 +181,7 @@ def test_a_batch_step_that_fails_is_not_retried_and_its_finished_targets_are_not
     import lambda_assume_role.durable.fan_out as room
 
     time_left(monkeypatch, 14.0)
-    clock = VirtualClock()
+    clock = RunClock()
     names = accounts(30)
     crash_at = names[12]  # the third target of the second batch: two finished before it
     recorded = room._refusal
@@ -267,7 +237,7 @@ def test_a_thousand_accounts_finish_over_several_invocations_with_small_checkpoi
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     time_left(monkeypatch, 30.0)  # twenty virtual seconds per batch and invocation
-    clock = VirtualClock()
+    clock = RunClock()
     names = accounts(1000)
     handler = handler_for(
         ledger,
@@ -307,7 +277,7 @@ def test_a_thousand_accounts_finish_over_several_invocations_with_small_checkpoi
 def test_more_failures_than_tolerated_fail_the_execution_with_the_counts(
     parent: boto3.Session, ledger: Ledger
 ) -> None:
-    clock = VirtualClock()
+    clock = RunClock()
     names = accounts(12)
     handler = handler_for(
         ledger,
@@ -337,7 +307,7 @@ def test_invocations_that_leave_less_than_the_reserve_stop_after_three_idle_roun
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     time_left(monkeypatch, 5.0)  # less than reserve=10: no target may start
-    clock = VirtualClock()
+    clock = RunClock()
 
     result = run(
         handler_for(ledger, parent, work=ledger.work(clock), clock=clock),

@@ -21,8 +21,8 @@ import pytest
 
 from emulators.moto_server import MotoServer, RequestLog
 from tests.functional.durable.harness import outcome, run, time_left
-from tests.functional.durable.test_durable_fan_out import VirtualClock
 from tests.support.accounts import MEMBER_ROLE, member_client
+from tests.support.clocks import RunClock
 
 from examples.durable_inventory import app  # isort: skip  (after the harness: it needs the SDK)
 
@@ -66,7 +66,7 @@ class Organization:
 class Checks:
     """The example's check, counted per account, spending one virtual second each."""
 
-    def __init__(self, clock: VirtualClock, *, fail: str | None = None) -> None:
+    def __init__(self, clock: RunClock, *, fail: str | None = None) -> None:
         self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.invocations = 0
@@ -119,7 +119,7 @@ def instrumented(monkeypatch: pytest.MonkeyPatch, *, fail: str | None = None) ->
     The handler runs from the start in every invocation and calls `durable_fan_out`
     each time, so the calls of the wrapper count invocations.
     """
-    checks = Checks(VirtualClock(), fail=fail)
+    checks = Checks(RunClock(), fail=fail)
     monkeypatch.setattr(app, "buckets_without_public_access_block", checks.check)
     real = app.durable_fan_out
 

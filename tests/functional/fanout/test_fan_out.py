@@ -26,14 +26,11 @@ from emulators.moto_server import RequestLog
 from lambda_assume_role import AssumeRoleError, InvalidParameterError, RefreshWindows, invocation
 from lambda_assume_role.fanout import FanOutRun, Outcome, Target, fan_out
 from lambda_assume_role.retry import Backoff
-from tests.support.clocks import SLACK, Stopwatch
+from tests.support.clocks import HANG, SLACK, RunClock, Stopwatch
 from tests.support.contexts import lambda_context
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 ROLE = "Auditor"
-# Real seconds after which a test's own wait (work held until the test lets it go, a run
-# waiting on a clock nothing moves) counts as hung.
-HANG = 60.0
 
 # An answer to ec2:DescribeRegions: two regions on by default, one opt-in region the account
 # opted into, one it did not (real AWS leaves the last out unless AllRegions=true).
@@ -68,52 +65,6 @@ def sleeper(seconds: float) -> Any:
         return str(target)
 
     return work
-
-
-class RunClock:
-    """fan_out's clock in these tests (`lambda_assume_role.fanout.clock.Clock`): virtual seconds.
-
-    It moves only when work spends time (`spend`) or a worker pauses between AssumeRole
-    attempts (the pause passes at once, and is recorded in `pauses`). Work that runs at the
-    same time adds up, so the clock runs ahead of the run loop by at most ``max_workers``
-    times one target's seconds. The run's wait for its workers blocks, in real time, until a
-    worker reports or this clock has reached the wait's end. Thread-safe: workers move it.
-    """
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.start = start
-        self.pauses: list[tuple[float, float]] = []  # (when, seconds), from the start
-        self._now = start
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._now
-
-    def elapsed(self) -> float:
-        return self.monotonic() - self.start
-
-    def spend(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    def pause(self, seconds: float, interrupt: threading.Event) -> bool:
-        if interrupt.is_set():
-            return True
-        with self._lock:
-            self.pauses.append((self._now - self.start, seconds))
-            self._now += seconds
-        return interrupt.is_set()
-
-    def wait(self, event: threading.Event, seconds: float | None) -> bool:
-        end = None if seconds is None else self.monotonic() + seconds
-        hung = time.monotonic() + HANG
-        while not event.wait(0.002):
-            if end is not None and self.monotonic() >= end:
-                return False
-            if time.monotonic() > hung:
-                raise AssertionError("the run waited on a clock that nothing moved")
-        return True
 
 
 def spender(clock: RunClock, seconds: float) -> Any:
