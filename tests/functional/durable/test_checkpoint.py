@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ from lambda_assume_role.checkpoint_guard import (
     guarded,
     protect,
 )
+from tests.support.clocks import SLACK
 
 ROLE = "arn:aws:iam::111111111111:role/Inventory"
 Handler = Callable[[Any, Any], Any]
@@ -97,9 +99,37 @@ def run(handler: Handler, tmp_path: Path, functions: dict[str, Handler] | None =
         arn = runner.run_async(input="{}", execution_timeout=60)
         result = runner.wait_for_result(arn, timeout=60)
         history = runner.get_execution_history(arn, include_execution_data=True)
-    files = "\n".join(path.read_text() for path in sorted(store_dir.rglob("*")) if path.is_file())
+    files = settled_text(store_dir)
     reported = json.dumps(history.to_dict(), default=str) + repr(result)
     return Run(result, files + reported)
+
+
+def settled_text(store_dir: Path) -> str:
+    """Every file the store wrote, once its writes have settled.
+
+    The store writes ``name.tmp`` and renames it over ``name``, and its worker
+    threads may still be saving the execution's last state after the result came
+    back: read when no ``.tmp`` file is left and two reads in a row agree (a
+    write in flight makes a file vanish or change between them), for at most
+    ``SLACK`` seconds.
+    """
+    give_up = time.monotonic() + SLACK
+    previous = None
+    while True:
+        try:
+            paths = sorted(path for path in store_dir.rglob("*") if path.is_file())
+            text = (
+                None
+                if any(p.suffix == ".tmp" for p in paths)
+                else "\n".join(path.read_text() for path in paths)
+            )
+        except FileNotFoundError:  # renamed between listing and reading
+            text = None
+        if text is not None and text == previous:
+            return text
+        assert time.monotonic() < give_up, f"the store at {store_dir} kept changing"
+        previous = text
+        time.sleep(0.05)
 
 
 @pytest.fixture
