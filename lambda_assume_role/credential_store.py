@@ -17,8 +17,8 @@ umask, owner and mode checked, no symbolic link followed, atomic writes), and
 one empty lock file per key. The fetcher (`lambda_assume_role.fetcher`) takes a
 key's lock (``fcntl.flock``, exclusive) around "read the entry, call STS on a
 miss, write the entry": one process calls STS while the others wait, each no
-longer than its own limits allow, and then use what it wrote. In the advisory
-window a process that finds the lock taken keeps signing with the keys it has.
+longer than its own limits allow, and then use what it wrote. A process whose
+keys are still usable and finds the lock taken keeps signing with them.
 A process killed while holding a lock releases it with its last file
 descriptor (the kernel does), so the next one fetches.
 

@@ -6,6 +6,7 @@ the reader which of many tenant roles broke. Neither ever carries credentials.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,9 +19,11 @@ __all__ = [
     "INVALID_RESPONSE",
     "AssumeRoleConnectionError",
     "AssumeRoleError",
+    "AssumeRoleNotAttemptedError",
     "AssumeRoleTimeoutError",
     "InvalidParameterError",
     "RefreshInFlight",
+    "copy_of",
 ]
 
 
@@ -212,6 +215,15 @@ class AssumeRoleTimeoutError(AssumeRoleConnectionError):
     """
 
 
+class AssumeRoleNotAttemptedError(AssumeRoleTimeoutError):
+    """The caller's deadline left no room for an STS call, so none was made.
+
+    An `AssumeRoleTimeoutError` like any other to user code; the refresh
+    engine tells it apart because it says nothing about STS: it starts no
+    backoff and is never handed to other callers.
+    """
+
+
 class InvalidParameterError(ParamValidationError, ValueError):
     """A parameter breaks an AssumeRole rule; raised before any network call.
 
@@ -241,3 +253,18 @@ class RefreshInFlight(Exception):  # noqa: N818 (a signal between the fetcher an
     def __init__(self, role_arn: str) -> None:
         self.role_arn = role_arn
         super().__init__(f"another process is refreshing {role_arn}")
+
+
+def copy_of(error: Exception) -> Exception:
+    """A fresh copy of a failure shared by many callers, so threads never share a traceback.
+
+    Example:
+        >>> first = AssumeRoleTimeoutError("arn:aws:iam::123456789012:role/R", "timed out")
+        >>> second = copy_of(first)
+        >>> second is not first, str(second) == str(first), second.__traceback__
+        (True, True, None)
+    """
+    try:
+        return copy.copy(error).with_traceback(None)
+    except Exception:  # an exception that cannot be copied is raised as it is
+        return error

@@ -49,6 +49,7 @@ from lambda_assume_role.redact import secrets_of
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     CallPlan,
+    FetchMode,
     RefreshWindows,
     call_plan,
     call_plan_for,
@@ -181,17 +182,19 @@ class AssumeRoleFetcher:
             self._generated_name = f"botocore-session-{int(time.time())}"
         return self._generated_name
 
-    def __call__(self, advisory: bool = False) -> dict[str, Any]:
+    def __call__(self, mode: FetchMode = "urgent") -> dict[str, Any]:
         """Fetch credentials (from the cache when it has good ones).
 
         Args:
-            advisory: The caller still holds good keys: make one short attempt.
+            mode: What the fetch is for (`refresh_policy.FetchMode`): an
+                advisory or retry fetch makes one short attempt; an urgent one
+                makes botocore's retries.
         """
         store = self._store
         if store is None:
-            response = self._cached_or_fetched(advisory, self._cache_key_if(self._cache))
+            response = self._cached_or_fetched(mode, self._cache_key_if(self._cache))
         else:
-            response = self._through_store(store, advisory)
+            response = self._through_store(store, mode)
         creds = response["Credentials"]
         return {
             "access_key": creds.get("AccessKeyId"),
@@ -201,19 +204,19 @@ class AssumeRoleFetcher:
             "account_id": creds.get("AccountId"),
         }
 
-    def _cached_or_fetched(self, advisory: bool, key: str) -> dict[str, Any]:
+    def _cached_or_fetched(self, mode: FetchMode, key: str) -> dict[str, Any]:
         """The user's cache's answer, or STS's (then cached)."""
         cache = self._cache
         response = None
         if cache is not None:
             response = load_answer(cache, key, self.role_arn, self._cache_min_remaining)
         if response is None:
-            response = self._assume_role(advisory)
+            response = self._assume_role(mode)
             if cache is not None:
                 save_answer(cache, key, response, self.role_arn)
         return response
 
-    def _through_store(self, store: CredentialStore, advisory: bool) -> dict[str, Any]:
+    def _through_store(self, store: CredentialStore, mode: FetchMode) -> dict[str, Any]:
         """The environment's answer: read it, or fetch it under the key's lock (single flight).
 
         An advisory caller that finds another process refreshing keeps its keys
@@ -226,13 +229,14 @@ class AssumeRoleFetcher:
         response = load_answer(entries, key, self.role_arn, fresh)
         if response is not None:
             return response
-        limit = 0.0 if advisory else self._plan(advisory, invocation.remaining_seconds()).cap
+        advisory = mode == "advisory"
+        limit = 0.0 if advisory else self._plan(mode, invocation.remaining_seconds()).cap
         try:
             with store.acquire(key, limit) as held:
                 if held:
                     response = load_answer(entries, key, self.role_arn, fresh)
                     if response is None:
-                        response = self._cached_or_fetched(advisory, key)
+                        response = self._cached_or_fetched(mode, key)
                         save_answer(entries, key, response, self.role_arn)
                     return response
         except OSError as error:  # InsecureCacheError included: one WARNING, then our own
@@ -241,7 +245,7 @@ class AssumeRoleFetcher:
                 self.role_arn,
                 describe_error(error, quote=True),
             )
-            return self._cached_or_fetched(advisory, key)
+            return self._cached_or_fetched(mode, key)
         if advisory:
             raise RefreshInFlight(self.role_arn)
         logger.info(
@@ -249,7 +253,7 @@ class AssumeRoleFetcher:
             self.role_arn,
             limit,
         )
-        return self._cached_or_fetched(advisory, key)  # raises the timeout if no time is left
+        return self._cached_or_fetched(mode, key)  # raises the timeout if no time is left
 
     def _store_min_remaining(self, entry: Mapping[str, Any]) -> float:
         """A stored answer is served until its own advisory window opens."""
@@ -257,11 +261,13 @@ class AssumeRoleFetcher:
         issued = fetched_at(entry) or utc_now()
         return self._windows.advisory_window((expiry - issued).total_seconds())
 
-    def _plan(self, advisory: bool, remaining: float | None) -> CallPlan:
+    def _plan(self, mode: FetchMode, remaining: float | None) -> CallPlan:
         """This caller's plan for one call now, or `AssumeRoleTimeoutError` if none fits."""
-        return call_plan_for(self.role_arn, self._windows, advisory=advisory, remaining=remaining)
+        return call_plan_for(
+            self.role_arn, self._windows, advisory=mode != "urgent", remaining=remaining
+        )
 
-    def _assume_role(self, advisory: bool) -> dict[str, Any]:
+    def _assume_role(self, mode: FetchMode) -> dict[str, Any]:
         role_arn = self._params.role_arn
         kwargs = dict(self._params.request)
         kwargs["RoleArn"] = role_arn
@@ -270,7 +276,7 @@ class AssumeRoleFetcher:
         if question is not None:
             kwargs["TokenCode"] = (self._mfa_prompter or getpass.getpass)(question)
         remaining = invocation.remaining_seconds()
-        plan = self._plan(advisory, remaining)
+        plan = self._plan(mode, remaining)
         client = sts_client_for(self._parent, plan)
         observed = telemetry.observed_refresh()
         if observed is None:

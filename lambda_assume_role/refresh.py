@@ -18,26 +18,40 @@ with them calls AssumeRole again (boto/botocore#2189). Ours:
   minutes), never past the mandatory point. It is not retried on every call,
   as botocore does, and it makes one short HTTP attempt (``advisory_timeout``):
   a hung STS holds no caller for more than a couple of seconds.
-* **Mandatory window**: 60 s before expiry. Every caller blocks until one
-  refresh succeeds, or gets the error, which names the role and STS's code.
-  Callers that waited on a failed attempt get its failure (a copy each); they
-  do not each repeat the attempt.
+* **Mandatory window** (60 s before expiry): a failed refresh is tried again
+  within seconds: 1 s, 2 s, 4 s... (jittered, at most 30 s), and once more
+  just before the keys stop being usable. Only the thread making the attempt
+  waits for it; the others keep signing.
+* **Safety margin**: keys are used until 15 s before they expire
+  (``safety_margin``), whatever STS is doing: a failed refresh before then
+  costs callers nothing (one WARNING per failed attempt). Keys are never
+  used past it, so nothing is signed with expired keys, unlike botocore's
+  next path, whose "static stability" keeps signing with them.
+* **Without usable keys** (the first fetch, or past the margin) callers wait
+  for one attempt (botocore's retries included), each no longer than its own
+  limits. After a failed one, callers get a copy of its error at once (it
+  names the role and STS's code) until the pause (1 s growing to 30 s) is
+  over; then one of them tries again, with one short HTTP attempt: our
+  pause is the retry. A 30-minute outage costs STS tens of attempts, not one
+  per call, and callers work again within 30 s of STS's recovery. The first
+  success resets every pause.
 * **Every waiter keeps its own limits**: a caller that blocks behind another
   thread's refresh waits at most what its own call would be allowed
   (`refresh_policy.call_plan`: the whole-call cap, and inside a decorated
   handler its invocation's deadline less the margin), then gets
   `AssumeRoleTimeoutError` naming the role while the refresh goes on for the
   others. A background thread with no deadline cannot hold a handler past
-  its own.
+  its own. A caller whose deadline leaves no room for an attempt makes none
+  and starts no pause for the others.
 * **Answers already inside the mandatory window** (a local clock ahead of
   STS's) are used, with one WARNING, until half their remaining life or the
   first backoff interval has passed; then one caller refreshes. They are not
-  fetched again by every waiting thread in turn.
+  fetched again by every waiting thread in turn. An answer that arrives with
+  less than the safety margin left is a failed attempt.
 
-Compared with botocore's unreleased policy (<=20 min lifetime -> 5 min window,
-20-90 min -> 15 min, >=90 min -> 60 min; mandatory 60 s) ours gives the same
-5 min for 900 s credentials and a smoothly scaled window in between; with the
-Java SDK's 5 min prefetch / 1 min stale time it shares the 1 min mandatory point.
+Against botocore's next path (<=20 min lifetime -> 5 min window, 20-90 min ->
+15 min, else 60 min; mandatory 60 s): the same 5 min for 900 s keys, a smoothly
+scaled window between, and no expired keys; see the README's comparison.
 
 botocore hooks used: `DeferredRefreshableCredentials` is subclassed and its
 ``_refresh()`` overridden; that is the method every public accessor
@@ -53,30 +67,30 @@ tests/unit/core/test_private_attributes.py fails loudly if botocore changes one.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import logging
 import random
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from botocore.credentials import DeferredRefreshableCredentials, ReadOnlyCredentials
 
 from lambda_assume_role import invocation, telemetry
 from lambda_assume_role.errors import (
-    INVALID_RESPONSE,
-    AssumeRoleError,
+    AssumeRoleNotAttemptedError,
     AssumeRoleTimeoutError,
     RefreshInFlight,
+    copy_of,
 )
+from lambda_assume_role.fresh_keys import FreshKeys
 from lambda_assume_role.refresh_policy import (
     DEFAULT_WINDOWS,
     Clock,
+    FetchMode,
     RefreshWindows,
     call_plan_for,
-    parse_expiry,
     utc_now,
 )
 from lambda_assume_role.telemetry import Phase
@@ -84,17 +98,6 @@ from lambda_assume_role.telemetry import Phase
 __all__ = ["AssumeRoleCredentials", "RefreshWindows", "live_secrets"]
 
 logger = logging.getLogger("lambda_assume_role")
-
-# botocore < 1.37 has no account_id field (Lambda runtimes ship older botocore).
-_HAS_ACCOUNT_ID = "account_id" in ReadOnlyCredentials._fields
-
-
-def _frozen(access_key: str, secret_key: str, token: str, account_id: str | None) -> Any:
-    """A `ReadOnlyCredentials` for this botocore: with ``account_id`` only where it exists."""
-    if _HAS_ACCOUNT_ID:
-        return ReadOnlyCredentials(access_key, secret_key, token, account_id)
-    return ReadOnlyCredentials(access_key, secret_key, token)
-
 
 # Every AssumeRoleCredentials alive in the process, for clear_all() and live_secrets().
 _live_credentials: weakref.WeakSet[AssumeRoleCredentials] = weakref.WeakSet()
@@ -130,11 +133,12 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
     policy.
 
     Args:
-        fetch: ``fetch(advisory)`` returns botocore credential metadata:
+        fetch: ``fetch(mode)`` returns botocore credential metadata:
             ``access_key``, ``secret_key``, ``token``, ``expiry_time`` (aware
-            datetime or ISO text) and optionally ``account_id``. ``advisory``
-            is True when the current keys are still good, so the fetch should
-            give up quickly rather than hold the caller.
+            datetime or ISO text) and optionally ``account_id``. ``mode``
+            (`refresh_policy.FetchMode`) says how long the fetch may take:
+            "advisory" when the current keys are still good, "retry" after
+            a failed attempt (both one short attempt), else "urgent".
         role_arn: The role, for messages and logs.
         windows: The refresh policy.
         time_fetcher: The clock (aware datetimes).
@@ -154,7 +158,7 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
 
     def __init__(
         self,
-        fetch: Callable[[bool], Mapping[str, Any]],
+        fetch: Callable[[FetchMode], Mapping[str, Any]],
         *,
         role_arn: str,
         windows: RefreshWindows = DEFAULT_WINDOWS,
@@ -162,20 +166,27 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         rng: random.Random | None = None,
     ) -> None:
         super().__init__(
-            refresh_using=lambda: fetch(False), method="assume-role", time_fetcher=time_fetcher
+            refresh_using=lambda: fetch("urgent"), method="assume-role", time_fetcher=time_fetcher
         )
         self._fetch = fetch
         self.role_arn = role_arn
         self._windows = windows
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
-        self._next_attempt: datetime.datetime | None = None
-        self._mandatory_at: datetime.datetime | None = None
-        self._failures = 0
-        # Counts finished mandatory attempts; a waiter compares it before and
-        # after blocking to learn that an attempt ended (and failed) meanwhile.
+        self._reset_schedule()
+        # Counts failed attempts; a waiter compares it before and after
+        # blocking to learn that an attempt ended (and failed) meanwhile.
         self._attempts = 0
-        self._last_failure: Exception | None = None
         _live_credentials.add(self)
+
+    def _reset_schedule(self) -> None:
+        # When the fast path next looks: the next attempt or the end of the
+        # keys' usable life, whichever comes first (None: no keys yet).
+        self._next_attempt: datetime.datetime | None = None
+        self._retry_at: datetime.datetime | None = None  # no attempt before this
+        self._usable_until: datetime.datetime | None = None
+        self._failures = 0  # consecutive failed attempts, advisory or urgent
+        self._urgent_failures = 0  # of which urgent (`RefreshWindows.urgent`)
+        self._last_failure: Exception | None = None
 
     @classmethod
     def clear_all(cls) -> None:
@@ -202,6 +213,20 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             if frozen is not None:
                 return frozen
 
+    def fetch_now(self) -> ReadOnlyCredentials:
+        """The keys; when none are usable, one urgent attempt now, whatever the pause.
+
+        For a caller that runs its own retries on its own clock (fan-out's
+        first fetch of an account, alone under that account's lock and
+        before its run's stop line): each call makes one attempt with
+        botocore's retries, and a failure is raised as it is.
+        """
+        with self._refresh_lock:
+            self._refresh_locked(own_retries=True)
+            frozen = self._frozen_credentials
+        assert frozen is not None  # the attempt published keys, or raised
+        return frozen
+
     def refresh_needed(self, refresh_in: int | None = None) -> bool:
         """Whether a refresh is due now.
 
@@ -227,27 +252,24 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         with self._refresh_lock:
             self._frozen_credentials = None
             self._expiry_time = None
-            self._next_attempt = None
-            self._mandatory_at = None
-            self._failures = 0
-            self._last_failure = None
+            self._reset_schedule()
 
     def _refresh(self) -> None:
         # Fast path, no lock: the common case in a warm invocation.
         if not self.refresh_needed():
             return
-        # One refresher at a time. In the advisory period, threads that lose
-        # the race return at once and keep signing with the current keys.
+        # One refresher at a time. Threads that lose the race return at once
+        # and keep signing with the current keys while they are usable.
         if self._refresh_lock.acquire(blocking=False):
             try:
                 self._refresh_locked()
             finally:
                 self._refresh_lock.release()
-        elif self._mandatory_due():
-            # Too close to expiry to keep going: wait for the refresher, as
-            # long as our own limits allow. If it failed while we waited, its
-            # failure is ours too: repeating the attempt would hold every
-            # waiter for one more full attempt each.
+        elif not self._usable(self._time_fetcher()):
+            # No keys to sign with: wait for the refresher, as long as our own
+            # limits allow. If it failed while we waited, its failure is ours
+            # too: repeating the attempt would hold every waiter for one more
+            # full attempt each.
             seen = self._attempts
             limit = self._wait_limit()
             if not self._refresh_lock.acquire(timeout=limit):
@@ -258,8 +280,9 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
                 )
             try:
                 failure = self._last_failure
-                if self._attempts != seen and failure is not None and self._mandatory_due():
-                    raise _copy_of(failure)
+                stale = not self._usable(self._time_fetcher())
+                if self._attempts != seen and failure is not None and stale:
+                    raise copy_of(failure)
                 self._refresh_locked()
             finally:
                 self._refresh_lock.release()
@@ -274,110 +297,111 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
             refused="could not wait for a refresh in flight",
         ).cap
 
-    def _mandatory_due(self) -> bool:
-        if self._frozen_credentials is None or self._mandatory_at is None:
-            return True
-        return bool(self._time_fetcher() >= self._mandatory_at)
+    def _usable(self, now: datetime.datetime) -> bool:
+        """Whether there are keys, and ``now`` is before their safety margin."""
+        usable_until = self._usable_until
+        return (
+            self._frozen_credentials is not None
+            and usable_until is not None
+            and (now < usable_until)
+        )
 
-    def _refresh_locked(self) -> None:
+    def _refresh_locked(self, *, own_retries: bool = False) -> None:
         # Precondition: self._refresh_lock is held.
         if not self.refresh_needed():
             return
-        mandatory = self._mandatory_due()
+        now = self._time_fetcher()
+        usable = self._usable(now)
+        retry_at = None if own_retries else self._retry_at
+        if retry_at is not None and now < retry_at:
+            if usable:
+                return
+            failure = self._last_failure
+            if failure is not None:
+                raise copy_of(failure)  # STS failed moments ago: do not ask again yet
+        mode: FetchMode = (
+            "advisory" if usable else "retry" if self._failures and not own_retries else "urgent"
+        )
+        phase = self._phase(now)
         try:
-            fresh = self._fetch_fresh(mandatory)
+            fresh = self._fetch_fresh(mode, phase)
         except RefreshInFlight:
             # Another process of this environment is refreshing (advisory only):
             # keep the current keys and look at what it wrote shortly.
-            assert self._mandatory_at is not None
-            soon = self._time_fetcher() + datetime.timedelta(seconds=self._windows.advisory_timeout)
-            self._next_attempt = min(soon, self._mandatory_at)
+            self._schedule(now + datetime.timedelta(seconds=self._windows.advisory_timeout))
             return
+        except AssumeRoleNotAttemptedError:
+            raise  # this caller's deadline, not STS's failure: no pause for the others
         except Exception as error:
-            if mandatory:
-                self._last_failure = error
-                self._attempts += 1
-                # The caller gets the error. A first fetch has nothing to warn
-                # about beyond that (DEBUG); keys that were in use and now
-                # cannot be renewed are worth a WARNING of their own.
-                first = self._phase(mandatory) == "first"
-                logger.log(
-                    logging.DEBUG if first else logging.WARNING,
-                    "%s for %s failed: %s",
-                    "First credential fetch" if first else "Mandatory credential refresh",
-                    self.role_arn,
-                    error,
-                )
-                raise
-            self._advisory_failed(error)
-            return
-        self._last_failure = None
+            if self._failed(error, phase):
+                return
+            raise
         self._publish(fresh)
 
-    def _phase(self, mandatory: bool) -> Phase:
+    def _failed(self, error: Exception, phase: Phase) -> bool:
+        """Record a failed attempt and pause further ones; True if the keys are still usable."""
+        self._last_failure = error
+        self._attempts += 1
+        self._failures += 1
+        now = self._time_fetcher()
+        windows, expiry = self._windows, self._expiry_time
+        if windows.urgent(now, expiry):
+            self._urgent_failures += 1
+        failures = self._urgent_failures or self._failures
+        self._schedule(windows.next_try(now, expiry, failures, self._rng))
+        pause = (self._retry_at - now).total_seconds() if self._retry_at else 0.0
+        if self._usable(now):
+            assert self._usable_until is not None
+            logger.warning(
+                "%s for %s failed (attempt %d); keeping the current credentials, usable for "
+                "%.0f s more, and trying again in %.1f s: %s",
+                _ATTEMPT_NAMES[phase],
+                self.role_arn,
+                self._failures,
+                (self._usable_until - now).total_seconds(),
+                pause,
+                error,
+            )
+            return True
+        # The caller gets the error. A first fetch has nothing to warn about
+        # beyond that (DEBUG); keys that were in use and now cannot be
+        # renewed are worth a WARNING of their own.
+        logger.log(
+            logging.DEBUG if phase == "first" else logging.WARNING,
+            "%s for %s failed (attempt %d); callers get this error for %.1f s, then one "
+            "tries again: %s",
+            _ATTEMPT_NAMES[phase],
+            self.role_arn,
+            self._failures,
+            pause,
+            error,
+        )
+        return False
+
+    def _schedule(self, retry_at: datetime.datetime) -> None:
+        """No attempt before ``retry_at``; the fast path looks again then, or sooner if the
+        keys stop being usable first."""
+        self._retry_at = retry_at
+        usable_until = self._usable_until
+        self._next_attempt = retry_at if usable_until is None else min(retry_at, usable_until)
+
+    def _phase(self, now: datetime.datetime) -> Phase:
         if self._expiry_time is None:
             return "first"
-        return "mandatory" if mandatory else "advisory"
+        return "mandatory" if self._windows.urgent(now, self._expiry_time) else "advisory"
 
-    def _fetch_fresh(self, mandatory: bool) -> _Fresh:
+    def _fetch_fresh(self, mode: FetchMode, phase: Phase) -> FreshKeys:
         """Fetch and check new keys; observed (metrics, traces) when telemetry is on."""
         instrumentation = telemetry.active()
         if instrumentation is None:
-            return self._parse(self._fetch(not mandatory))
-        with instrumentation.refresh(self.role_arn, self._phase(mandatory)):
-            return self._parse(self._fetch(not mandatory))
+            return self._check(self._fetch(mode))
+        with instrumentation.refresh(self.role_arn, phase):
+            return self._check(self._fetch(mode))
 
-    def _advisory_failed(self, error: Exception) -> None:
-        self._failures += 1
-        now = self._time_fetcher()
-        delay = self._windows.retry_delay(self._failures, self._rng)
-        retry = now + datetime.timedelta(seconds=delay)
-        assert self._mandatory_at is not None
-        self._next_attempt = min(retry, self._mandatory_at)
-        logger.warning(
-            "Advisory credential refresh for %s failed (attempt %d), keeping the current "
-            "credentials until %s and retrying in %.0f s: %s",
-            self.role_arn,
-            self._failures,
-            self._expiry_time,
-            (self._next_attempt - now).total_seconds(),
-            error,
-        )
+    def _check(self, metadata: Mapping[str, Any]) -> FreshKeys:
+        return FreshKeys.check(metadata, self.role_arn, self._windows, self._time_fetcher())
 
-    def _parse(self, metadata: Mapping[str, Any]) -> _Fresh:
-        """Check fetched metadata whole; a bad answer is a failed attempt naming the role."""
-        access_key, secret_key, token = (
-            metadata.get(name) for name in ("access_key", "secret_key", "token")
-        )
-        if not (
-            isinstance(access_key, str)
-            and isinstance(secret_key, str)
-            and isinstance(token, str)
-            and access_key
-            and secret_key
-            and token
-        ):
-            raise AssumeRoleError.from_code(
-                self.role_arn, INVALID_RESPONSE, "the credentials are incomplete"
-            )
-        try:
-            expiry = parse_expiry(metadata["expiry_time"])
-        except (KeyError, TypeError, ValueError, OverflowError):
-            raise AssumeRoleError.from_code(
-                self.role_arn, INVALID_RESPONSE, "the credentials have no valid expiration"
-            ) from None
-        now = self._time_fetcher()
-        if expiry <= now:
-            raise AssumeRoleError.from_code(
-                self.role_arn,
-                INVALID_RESPONSE,
-                f"the new credentials had already expired (at {expiry.isoformat()})",
-            )
-        account = metadata.get("account_id")
-        account_id = account if isinstance(account, str) else None
-        return _Fresh(access_key, secret_key, token, account_id, expiry, now)
-
-    def _publish(self, fresh: _Fresh) -> None:
+    def _publish(self, fresh: FreshKeys) -> None:
         self._access_key = fresh.access_key
         self._secret_key = fresh.secret_key
         self._token = fresh.token
@@ -385,38 +409,21 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
         self._expiry_time = fresh.expiry
         # The keys are published before the schedule: a reader that sees new
         # keys with the old (past) schedule only takes the lock path once more.
-        self._frozen_credentials = _frozen(
-            fresh.access_key, fresh.secret_key, fresh.token, fresh.account_id
-        )
-        self._failures = 0
-        mandatory_at = self._windows.mandatory_at(fresh.expiry)
-        if mandatory_at <= fresh.fetched:
-            self._mandatory_at = self._next_attempt = self._hold_short_lived(fresh)
-            return
-        self._mandatory_at = mandatory_at
-        self._next_attempt = min(
-            self._windows.refresh_at(fresh.fetched, fresh.expiry, self._rng), mandatory_at
-        )
-
-    def _hold_short_lived(self, fresh: _Fresh) -> datetime.datetime:
-        """When to refresh credentials that arrived inside the mandatory window.
-
-        Refreshing at once would make every waiting thread fetch again in
-        turn, each answer as short as the last: they are used until half their
-        remaining life or the first backoff interval has passed, whichever is
-        sooner.
-        """
-        left = (fresh.expiry - fresh.fetched).total_seconds()
-        hold = min(left / 2, self._windows.backoff_initial)
-        logger.warning(
-            "Credentials for %s arrived with %.0f s left, inside the %.0f s mandatory window "
-            "(is the local clock ahead of STS's?); using them for %.1f s before refreshing",
-            self.role_arn,
-            left,
-            self._windows.mandatory,
-            hold,
-        )
-        return fresh.fetched + datetime.timedelta(seconds=hold)
+        self._frozen_credentials = fresh.frozen()
+        self._reset_schedule()
+        windows = self._windows
+        self._usable_until = windows.usable_until(fresh.expiry)
+        self._schedule(windows.first_try(fresh.fetched, fresh.expiry, self._rng))
+        if windows.urgent(fresh.fetched, fresh.expiry):
+            logger.warning(
+                "Credentials for %s arrived with %.0f s left, inside the %.0f s mandatory "
+                "window (is the local clock ahead of STS's?); using them for %.1f s before "
+                "refreshing",
+                self.role_arn,
+                (fresh.expiry - fresh.fetched).total_seconds(),
+                windows.mandatory,
+                (self._next_attempt - fresh.fetched).total_seconds() if self._next_attempt else 0,
+            )
 
     def __repr__(self) -> str:
         expiry = self._expiry_time.isoformat() if self._expiry_time else None
@@ -425,21 +432,8 @@ class AssumeRoleCredentials(DeferredRefreshableCredentials):
     __str__ = __repr__
 
 
-def _copy_of(error: Exception) -> Exception:
-    """A fresh copy of a shared failure, so threads never share one traceback."""
-    try:
-        return copy.copy(error).with_traceback(None)
-    except Exception:  # an exception that cannot be copied is raised as it is
-        return error
-
-
-class _Fresh(NamedTuple):
-    access_key: str
-    secret_key: str
-    token: str
-    account_id: str | None
-    expiry: datetime.datetime
-    fetched: datetime.datetime
-
-    def __repr__(self) -> str:
-        return f"_Fresh(expiry={self.expiry.isoformat()!r})"
+_ATTEMPT_NAMES: dict[Phase, str] = {
+    "first": "First credential fetch",
+    "advisory": "Advisory credential refresh",
+    "mandatory": "Mandatory credential refresh",
+}

@@ -16,7 +16,7 @@ import datetime
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from lambda_assume_role.retry import Backoff
@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_WINDOWS",
     "CallPlan",
     "Clock",
+    "FetchMode",
     "RefreshWindows",
     "call_plan",
     "call_plan_for",
@@ -35,6 +36,21 @@ __all__ = [
 
 Clock = Callable[[], datetime.datetime]
 """A wall clock returning aware datetimes, such as `utc_now` (injectable in tests)."""
+
+
+FetchMode = Literal["advisory", "urgent", "retry"]
+"""What a credential fetch is for, which sets how long it may take (`call_plan`).
+
+* ``"advisory"``: the caller's keys are still good. One short HTTP attempt
+  (``advisory_timeout``), and none at all if another process of the
+  environment is already refreshing.
+* ``"urgent"``: the caller has no usable keys and STS has not failed lately:
+  botocore's retries (``max_attempts``) and the longer timeouts, waiting for
+  another process's refresh if one is in flight.
+* ``"retry"``: as urgent, but STS failed the last attempt: one short HTTP
+  attempt, because the backoff between attempts (``retry_initial`` up to
+  ``retry_max``) is the retry, not botocore's.
+"""
 
 
 def utc_now() -> datetime.datetime:
@@ -81,10 +97,13 @@ class RefreshWindows:
     Attributes:
         advisory_fraction: The advisory window as a fraction of the lifetime.
         advisory_max: The advisory window's upper bound (botocore's 15 min).
-        mandatory: Seconds before expiry when callers block for a refresh.
+        mandatory: Seconds before expiry from which a failed refresh is
+            tried again within seconds (``retry_initial`` up to
+            ``retry_max``) rather than minutes.
         jitter: Fraction of the advisory period over which the first attempt is
             spread; 0 refreshes exactly at the start of the advisory window.
-        backoff_initial: Wait after the first failed advisory refresh.
+        backoff_initial: Wait after the first failed advisory refresh (keys
+            with more than ``mandatory`` left).
         backoff_max: Longest wait between failed advisory refreshes.
         advisory_timeout: An advisory refresh makes one HTTP attempt and waits
             at most this long to connect and to read (our backoff is the
@@ -95,6 +114,22 @@ class RefreshWindows:
             botocore's retries included.
         deadline_margin: Inside a decorated handler, STS calls end this long
             before the invocation's deadline, so the error can be reported.
+        safety_margin: Keys with less than this left are no longer used.
+            Until then a failed refresh keeps serving them (one WARNING per
+            failed attempt); from then on callers wait for new keys or get
+            the last error. 15 s covers what happens between signing and
+            AWS checking the signature: one HTTP attempt of the caller's own
+            request (botocore signs each retry again, with the keys current
+            then), a slow connection or upload, and the difference between
+            the local clock and AWS's (milliseconds on Lambda, which syncs to
+            the Amazon Time Sync Service; seconds on a drifting host). It
+            leaves most of the 60 s mandatory window for retries.
+        retry_initial: Inside the mandatory window, or with no usable keys:
+            the pause after a failed attempt before anyone tries again; it
+            doubles, jittered, up to ``retry_max``. Callers without usable
+            keys get a copy of the last error meanwhile, so an outage costs
+            STS one attempt per pause, not one per call.
+        retry_max: The longest such pause: STS's recovery is seen within it.
 
     Example:
         >>> w = RefreshWindows()
@@ -117,6 +152,9 @@ class RefreshWindows:
     read_timeout: float = 5.0
     max_attempts: int = 3
     deadline_margin: float = 1.0
+    safety_margin: float = 15.0
+    retry_initial: float = 1.0
+    retry_max: float = 30.0
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -146,6 +184,16 @@ class RefreshWindows:
             raise ValueError(f"max_attempts must be an int >= 1; got {self.max_attempts}")
         if self.deadline_margin < 0:
             raise ValueError(f"deadline_margin must be >= 0 seconds; got {self.deadline_margin}")
+        if not 0 <= self.safety_margin <= self.mandatory:
+            raise ValueError(
+                f"safety_margin must be >= 0 and <= mandatory ({self.mandatory}); "
+                f"got {self.safety_margin}"
+            )
+        if not 0 < self.retry_initial <= self.retry_max:
+            raise ValueError(
+                "retry_initial must be > 0 and <= retry_max; "
+                f"got {self.retry_initial} and {self.retry_max}"
+            )
 
     def advisory_window(self, lifetime: float) -> float:
         """Seconds before expiry when advisory refreshes start, for a lifetime."""
@@ -160,9 +208,40 @@ class RefreshWindows:
         spread = self.jitter * (advisory - self.mandatory) * rng.random()
         return expiry - datetime.timedelta(seconds=advisory - spread)
 
+    def first_try(
+        self, fetched: datetime.datetime, expiry: datetime.datetime, rng: random.Random
+    ) -> datetime.datetime:
+        """When keys that arrived at ``fetched`` are first refreshed.
+
+        The jittered advisory point (`refresh_at`); for keys that arrived
+        inside the mandatory window (a local clock ahead of STS's), half their
+        remaining life or ``backoff_initial``, whichever is sooner: refreshing
+        at once would make every waiting thread fetch again in turn, each
+        answer as short as the last.
+        """
+        mandatory_at = self.mandatory_at(expiry)
+        if fetched < mandatory_at:
+            return min(self.refresh_at(fetched, expiry, rng), mandatory_at)
+        left = (expiry - fetched).total_seconds()
+        return fetched + datetime.timedelta(seconds=min(left / 2, self.backoff_initial))
+
     def mandatory_at(self, expiry: datetime.datetime) -> datetime.datetime:
         """The time from which callers block until credentials are refreshed."""
         return expiry - datetime.timedelta(seconds=self.mandatory)
+
+    def usable_until(self, expiry: datetime.datetime) -> datetime.datetime:
+        """The last moment keys expiring at ``expiry`` are used (``safety_margin`` before)."""
+        return expiry - datetime.timedelta(seconds=self.safety_margin)
+
+    def urgent(self, now: datetime.datetime, expiry: datetime.datetime | None) -> bool:
+        """Whether a failure now is retried within seconds: no keys, or inside the mandatory window.
+
+        Example:
+            >>> w, t = RefreshWindows(), parse_expiry("2026-12-07T10:00:00Z")
+            >>> w.urgent(t, None), w.urgent(t, t + datetime.timedelta(seconds=61))
+            (True, False)
+        """
+        return expiry is None or now >= self.mandatory_at(expiry)
 
     @property
     def backoff(self) -> Backoff:
@@ -174,6 +253,50 @@ class RefreshWindows:
     def retry_delay(self, failures: int, rng: random.Random) -> float:
         """Seconds to wait after ``failures`` consecutive failed advisory refreshes."""
         return self.backoff.delay(failures, rng)
+
+    def next_try(
+        self,
+        now: datetime.datetime,
+        expiry: datetime.datetime | None,
+        failures: int,
+        rng: random.Random,
+    ) -> datetime.datetime:
+        """When anyone may try again after ``failures`` consecutive failed attempts of one kind.
+
+        Advisory failures (more than ``mandatory`` left) wait ``backoff_initial``
+        doubling up to ``backoff_max``, never past the mandatory point. Urgent
+        ones (`urgent`) wait ``retry_initial`` doubling up to ``retry_max``,
+        both with equal jitter; while the keys are still usable, never past
+        ``retry_initial`` before their last usable moment, so that a STS that
+        has come back is seen before callers would fail.
+
+        Example:
+            >>> w, rng = RefreshWindows(), random.Random(1)
+            >>> t = parse_expiry("2026-12-07T10:00:00Z")
+            >>> def after(left, failures):
+            ...     expiry = None if left is None else t + datetime.timedelta(seconds=left)
+            ...     return (w.next_try(t, expiry, failures, rng) - t).total_seconds()
+            >>> 7.5 <= after(300, 1) <= 15  # advisory: 15 s, equal jitter
+            True
+            >>> after(100, 9)  # advisory, capped at the mandatory point
+            40.0
+            >>> 15 <= after(None, 30) <= 30  # no keys: at most retry_max
+            True
+            >>> after(20, 30)  # urgent, keys usable 5 s more: one try 1 s before that
+            4.0
+        """
+        if expiry is not None and not self.urgent(now, expiry):
+            retry = now + datetime.timedelta(seconds=self.retry_delay(failures, rng))
+            return min(retry, self.mandatory_at(expiry))
+        from lambda_assume_role.retry import Backoff
+
+        pause = Backoff(self.retry_initial, self.retry_max, jitter=0.5).delay(failures, rng)
+        retry = now + datetime.timedelta(seconds=pause)
+        if expiry is not None:
+            last_try = self.usable_until(expiry) - datetime.timedelta(seconds=self.retry_initial)
+            if now < last_try < retry:
+                return last_try
+        return retry
 
 
 DEFAULT_WINDOWS = RefreshWindows()
@@ -290,11 +413,11 @@ def call_plan_for(
         ...               advisory=False, remaining=0.5)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        lambda_assume_role.errors.AssumeRoleTimeoutError: ... was not attempted: the invocation ...
+        lambda_assume_role.errors.AssumeRoleNotAttemptedError: ... was not attempted: ...
     """
     try:
         return call_plan(windows, advisory=advisory, remaining=remaining)
     except ValueError as error:
-        from lambda_assume_role.errors import AssumeRoleTimeoutError
+        from lambda_assume_role.errors import AssumeRoleNotAttemptedError
 
-        raise AssumeRoleTimeoutError(role_arn, f"{refused}: {error}") from None
+        raise AssumeRoleNotAttemptedError(role_arn, f"{refused}: {error}") from None

@@ -83,7 +83,7 @@ __all__ = [
 logger = logging.getLogger("lambda_assume_role")
 
 Phase = Literal["first", "advisory", "mandatory"]
-"""Why credentials are fetched: none yet, an early (advisory) or a blocking (mandatory) refresh."""
+"""Why credentials are fetched: none yet, an early (advisory) or a late (mandatory) refresh."""
 
 ASSUME_ROLE_SUBSEGMENT = "## AssumeRole"
 """The X-Ray subsegment name of one AssumeRole call (Powertools' ``## name`` style)."""

@@ -157,7 +157,7 @@ class AccountSessions:
         credentials = session.assume_role_credentials
         for attempt in range(RETRIES + 1):
             try:
-                credentials.get_frozen_credentials()
+                credentials.fetch_now()  # our pauses, on the run's clock, not its own
                 return
             except AssumeRoleError as error:
                 if error.error_code not in RETRYABLE_CODES or attempt == RETRIES:

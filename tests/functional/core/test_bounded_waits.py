@@ -122,6 +122,10 @@ def test_no_sts_call_starts_when_the_invocation_has_no_time_left(
             session.client("sts").get_caller_identity()
     assert "0.8 s left" in str(raised.value)
     assert fault_proxy.attempts("AssumeRole") == 0
+    # That was this caller's deadline, not STS failing: it starts no pause, and the
+    # next caller, with time, fetches at once.
+    assert session.client("sts").get_caller_identity()["Arn"]
+    assert fault_proxy.attempts("AssumeRole") == 1
 
 
 def test_threads_waiting_on_a_failed_mandatory_refresh_share_its_failure(
@@ -144,15 +148,20 @@ def test_threads_waiting_on_a_failed_mandatory_refresh_share_its_failure(
     assert len({id(e) for e in errors}) == 8
 
 
-def test_a_waiter_that_arrives_after_a_failure_tries_again(
+def test_a_caller_after_a_failure_gets_it_at_once_and_one_tries_again_after_the_pause(
     fault_proxy: FaultProxy, parent: boto3.Session
 ) -> None:
-    session = assume_role(parent, ROLE, RoleSessionName="again", refresh_windows=QUICK)
-    credentials = session.get_credentials()
-    fault_proxy.deny("AssumeRole", "AccessDenied", "not yet", times=1)
-    with pytest.raises(AssumeRoleError):
-        credentials.get_frozen_credentials()
-    assert credentials.get_frozen_credentials().access_key  # a new attempt, which works
+    with time_machine.travel(START, tick=False) as clock:
+        session = assume_role(parent, ROLE, RoleSessionName="again", refresh_windows=QUICK)
+        credentials = session.get_credentials()
+        fault_proxy.deny("AssumeRole", "AccessDenied", "not yet", times=1)
+        with pytest.raises(AssumeRoleError, match="not yet"):
+            credentials.get_frozen_credentials()
+        with pytest.raises(AssumeRoleError, match="not yet"):  # a copy: STS is not asked
+            credentials.get_frozen_credentials()
+        assert fault_proxy.attempts("AssumeRole") == 1
+        clock.shift(datetime.timedelta(seconds=QUICK.retry_initial))  # the first pause is over
+        assert credentials.get_frozen_credentials().access_key  # a new attempt, which works
     assert fault_proxy.attempts("AssumeRole") == 2
 
 

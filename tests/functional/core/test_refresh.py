@@ -177,11 +177,17 @@ def test_mandatory_refresh_failure_names_the_role_and_the_error_then_recovers(
     session = assume_role(parent, ROLE, RoleSessionName="mandatory", DurationSeconds=900)
     client = session.client("sts")
     client.get_caller_identity()
+    first_keys = session.get_credentials().get_frozen_credentials().access_key
     shift(clock, 850)  # 50 s left: inside the 60 s mandatory window
 
     fault_proxy.fail("AssumeRole", mode)  # type: ignore[arg-type]
+    client.get_caller_identity()  # a failed refresh, but the keys have 35 s of use left
+    assert fault_proxy.faulted("AssumeRole") == 1
+    assert session.get_credentials().get_frozen_credentials().access_key == first_keys
+    shift(clock, 40)  # 10 s left: inside the 15 s safety margin, no keys to sign with
     with pytest.raises(error) as raised:
         client.get_caller_identity()
+    assert fault_proxy.faulted("AssumeRole") == 2
     assert ROLE in str(raised.value)
     assert fragment in str(raised.value)
     if isinstance(raised.value, AssumeRoleError):
@@ -189,6 +195,10 @@ def test_mandatory_refresh_failure_names_the_role_and_the_error_then_recovers(
         assert raised.value.response["Error"]["Code"] == fragment
 
     fault_proxy.heal()
+    with pytest.raises(error, match=fragment):  # the same error, at once, until the pause ends
+        client.get_caller_identity()
+    assert fault_proxy.attempts("AssumeRole") == 3  # the first fetch and the two failures
+    shift(clock, 2)  # the second pause is at most 2 s
     client.get_caller_identity()  # recovery needs no user action
     remaining = session.get_credentials().expiry_time - datetime.datetime.now(datetime.timezone.utc)
     assert remaining.total_seconds() == pytest.approx(900, abs=1)
