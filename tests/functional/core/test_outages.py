@@ -96,12 +96,17 @@ def run_outage(
 
 @pytest.mark.parametrize("mode", ["server_error", "throttle"])
 def test_a_three_minute_outage_costs_callers_nothing(
-    fault_proxy: FaultProxy, parent: boto3.Session, clock: Any, mode: str
+    fault_proxy: FaultProxy,
+    parent: boto3.Session,
+    requests_log: RequestLog,
+    clock: Any,
+    mode: str,
 ) -> None:
     run = run_outage(parent, fault_proxy, clock, mode, 180)
     assert run.failed_with_left == []
     assert 1 <= run.attempts_during_outage <= 12
     assert min(run.signed_with_left) > WINDOWS.safety_margin
+    assert requests_log.signed_after_expiry() == []  # as moto saw them arrive
 
 
 @pytest.mark.parametrize("mode", ["server_error", "throttle"])
@@ -121,6 +126,7 @@ def test_a_thirty_minute_outage_costs_tens_of_attempts_and_ends_within_a_pause(
     # was signed inside it: nothing reached AWS with expired keys.
     assert max(run.failed_with_left) <= WINDOWS.safety_margin
     assert min(run.signed_with_left) > WINDOWS.safety_margin
+    assert requests_log.signed_after_expiry() == []  # as moto saw them arrive
     # One short HTTP attempt per pause (1 s growing to 30 s), not three per call.
     assert run.attempts_during_outage <= 150
     assert run.last_failure_after_recovery <= WINDOWS.retry_max + 1
