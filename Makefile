@@ -143,8 +143,9 @@ $(SAM_STAMP):
 sam-validate: $(SAM_STAMP)
 	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
-# Every benchmark in one run (a few minutes); writes benchmarks/RESULTS.md.
-bench: $(STAMP)
+# Every benchmark in one run (a few minutes); writes benchmarks/RESULTS.md. Some rows run
+# on botocore's next refresh path, in workers on $(NEXT_VENV)'s interpreter.
+bench: $(STAMP) $(NEXT_STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
 # The layer zips: build/layer.zip (with Powertools) and build/layer-slim.zip, with

@@ -34,6 +34,7 @@ __all__ = [
     "ACCOUNT",
     "LABELS",
     "LIBRARIES",
+    "NEXT_PYTHON",
     "NOT_AHEAD",
     "REPO_ROOT",
     "assume",
@@ -42,6 +43,7 @@ __all__ = [
     "isolate_aws_environment",
     "markdown_table",
     "median",
+    "next_path_python",
     "note_not_ahead",
     "p99",
     "peak_rss_mb",
@@ -54,6 +56,10 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
+
+#: The interpreter of ``.venv-next`` (``make venv-next``): botocore 1.43.65 patched with
+#: botocore's unreleased ``feature/credential-refresh`` branch, switched on.
+NEXT_PYTHON = REPO_ROOT / ".venv-next" / "bin" / "python"
 
 #: The libraries compared, in table order; keys for `assume` and `LABELS`.
 LIBRARIES = ("ours", "aws-assume-role-lib", "boto3-refresh-session")
@@ -311,14 +317,44 @@ def emit_result(result: Any) -> None:
     print(_RESULT_MARKER + json.dumps(result), flush=True)
 
 
-def run_worker(module: str, *args: str, timeout: float = 170) -> Any:
+def next_path_python() -> Path | None:
+    """``NEXT_PYTHON`` if it exists and runs botocore's next refresh path, else None.
+
+    The next path is on when botocore's ``credentials`` module has the flag
+    ``DEFAULT_NEW_CREDENTIAL_REFRESH`` set and the renamed ``_refresh_legacy``.
+    """
+    if not NEXT_PYTHON.exists():
+        return None
+    check = (
+        "import botocore.credentials as c, sys; "
+        "sys.exit(0 if getattr(c, 'DEFAULT_NEW_CREDENTIAL_REFRESH', False) "
+        "and hasattr(c.RefreshableCredentials, '_refresh_legacy') else 1)"
+    )
+    try:
+        completed = subprocess.run(
+            [str(NEXT_PYTHON), "-c", check], cwd=REPO_ROOT, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return NEXT_PYTHON if completed.returncode == 0 else None
+
+
+def run_worker(
+    module: str,
+    *args: str,
+    timeout: float = 170,
+    interpreter: str | Path | None = None,
+) -> Any:
     """Run ``python -m module --worker *args`` in a fresh process and return its result.
 
     Each library is measured in its own process so that RSS, imported modules and
     process-wide caches (loaders, parsed models) of one never count for another.
+    ``interpreter`` runs the worker in another venv (e.g. `NEXT_PYTHON`); the default
+    is this process's own ``sys.executable``.
     """
+    python = str(interpreter) if interpreter is not None else sys.executable
     completed = subprocess.run(
-        [sys.executable, "-m", module, "--worker", *args],
+        [python, "-m", module, "--worker", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -327,7 +363,7 @@ def run_worker(module: str, *args: str, timeout: float = 170) -> Any:
     )
     if completed.returncode != 0:
         raise RuntimeError(
-            f"worker {module} {' '.join(args)} failed ({completed.returncode}):\n"
+            f"worker {module} {' '.join(args)} on {python} failed ({completed.returncode}):\n"
             f"{completed.stderr[-4000:]}"
         )
     for line in reversed(completed.stdout.splitlines()):

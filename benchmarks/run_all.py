@@ -24,6 +24,7 @@ BENCHMARKS = (
     "refresh_calls",
     "managed_instances",
     "sts_faults",
+    "outages",
     "telemetry",
     "fan_out",
     "fleet_model",

@@ -25,6 +25,13 @@ do not overlap (botocore: from 900 s to 600 s before expiry; ours: from its late
 first attempt to 60 s before expiry), so each hang is measured at the middle of that part of
 the library's own window.
 
+botocore's next refresh path (its unreleased ``feature/credential-refresh`` branch, in
+``.venv-next``: ``make venv-next``) ignores the legacy class attributes: its advisory window
+follows the keys' lifetime (<= 20 min: 300 s; < 90 min: 900 s; else 3600 s) and its
+mandatory window is 60 s. `botocore_windows` asks the botocore it runs on, so a worker on
+that venv measures the next path's windows; aws-assume-role-lib there is a third row,
+"botocore next path".
+
 Run from the repository root: ``.venv/bin/python -m benchmarks.sts_faults``.
 """
 
@@ -44,6 +51,7 @@ from benchmarks._harness import (
     emit_result,
     environment_header,
     markdown_table,
+    next_path_python,
     note_not_ahead,
     preload,
     role_arn,
@@ -58,6 +66,15 @@ if TYPE_CHECKING:
 
 #: The libraries compared here: ours and the anchor.
 COMPARED = ("ours", "aws-assume-role-lib")
+#: The anchor on botocore's next refresh path, run in .venv-next: a row key, not a library.
+NEXT = "next"
+ROW_LABELS = {**LABELS, NEXT: "botocore next path (aws-assume-role-lib)"}
+#: The library each row runs.
+ROW_LIBRARY = {
+    "ours": "ours",
+    "aws-assume-role-lib": "aws-assume-role-lib",
+    NEXT: "aws-assume-role-lib",
+}
 MODULE = "benchmarks.sts_faults"
 DURATIONS = (900, 3600)
 #: Longest real wait for one blocked call before it is reported as "> CAP s".
@@ -81,6 +98,8 @@ class HangResult(TypedDict):
     outcome: str  # "ok", or the exception's class name
     released_s: float | None  # seconds to finish after heal(), when blocked
     sts_defaults: str  # the STS client configuration the library's refresh uses
+    windows: list[float]  # the library's (advisory, mandatory) windows for these keys
+    next_path: bool  # the worker's botocore runs its next refresh path
 
 
 class ThrottleResult(TypedDict):
@@ -97,17 +116,73 @@ class ThrottleResult(TypedDict):
 # --- timing points ---------------------------------------------------------------------------
 
 
-def botocore_windows() -> tuple[float, float]:
-    """botocore's (advisory, mandatory) refresh windows in seconds before expiry.
+def next_refresh_path() -> bool:
+    """Whether the botocore this runs on takes its next refresh path (``feature/credential-
+    refresh`` switched on: ``DEFAULT_NEW_CREDENTIAL_REFRESH``, and ``_refresh_legacy`` beside
+    the new ``_refresh``)."""
+    from botocore import credentials
 
-    Read from ``RefreshableCredentials``'s class attributes, so that a botocore that changes
-    them (its unreleased plan scales them by lifetime) is measured as it is.
-    """
+    return bool(getattr(credentials, "DEFAULT_NEW_CREDENTIAL_REFRESH", False)) and hasattr(
+        credentials.RefreshableCredentials, "_refresh_legacy"
+    )
+
+
+def legacy_botocore_windows() -> tuple[float, float]:
+    """botocore's legacy (advisory, mandatory) windows: ``RefreshableCredentials``'s class
+    attributes (900 s and 600 s), which its next refresh path no longer reads."""
     from botocore.credentials import RefreshableCredentials
 
     advisory = float(getattr(RefreshableCredentials, "_advisory_refresh_timeout", 15 * 60))
     mandatory = float(getattr(RefreshableCredentials, "_mandatory_refresh_timeout", 10 * 60))
     return advisory, mandatory
+
+
+def botocore_windows(lifetime: float = THROTTLE_DURATION) -> tuple[float, float]:
+    """The (advisory, mandatory) refresh windows, in seconds before expiry, that the botocore
+    this runs on applies to keys of ``lifetime`` seconds.
+
+    On the legacy path, the class attributes (`legacy_botocore_windows`), whatever the
+    lifetime. On the next path, botocore's own answer for such keys: a
+    ``RefreshableCredentials`` built with them (and nothing explicit) is asked its
+    resolved windows (``_resolve_advisory_refresh_timeout``, computed from the lifetime:
+    <= 20 min: 300 s, < 90 min: 900 s, else 3600 s; ``_resolve_mandatory_refresh_timeout``:
+    60 s). Nothing is refreshed or changed.
+    """
+    if not next_refresh_path():
+        return legacy_botocore_windows()
+    from botocore.credentials import RefreshableCredentials
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    probe: Any = RefreshableCredentials(
+        "AKIDPROBE",
+        "probe-secret",
+        "probe-token",
+        now + datetime.timedelta(seconds=lifetime),
+        lambda: {},
+        "probe",
+        time_fetcher=lambda: now,
+    )
+    return (
+        float(probe._resolve_advisory_refresh_timeout()),
+        float(probe._resolve_mandatory_refresh_timeout()),
+    )
+
+
+def botocore_windows_text() -> str:
+    """What the botocore this runs on does, in words, for the report."""
+    if not next_refresh_path():
+        advisory, mandatory = legacy_botocore_windows()
+        return (
+            f"advisory window {advisory:.0f} s, mandatory {mandatory:.0f} s before expiry, "
+            "whatever the lifetime"
+        )
+    parts = ", ".join(
+        f"{lifetime} s keys: {botocore_windows(lifetime)[0]:.0f} s" for lifetime in DURATIONS
+    )
+    return (
+        f"advisory window by lifetime ({parts}), mandatory "
+        f"{botocore_windows(DURATIONS[0])[1]:.0f} s before expiry"
+    )
 
 
 def advisory_midpoint(library: str, lifetime: int) -> float:
@@ -120,7 +195,7 @@ def advisory_midpoint(library: str, lifetime: int) -> float:
         advisory = windows.advisory_window(lifetime)
         latest_first_attempt = advisory - windows.jitter * (advisory - windows.mandatory)
         return (latest_first_attempt + windows.mandatory) / 2
-    advisory, mandatory = botocore_windows()
+    advisory, mandatory = botocore_windows(lifetime)
     return (min(advisory, lifetime) + mandatory) / 2
 
 
@@ -129,16 +204,22 @@ def throttle_start(lifetime: int) -> float:
     two libraries' advisory windows if that is wider."""
     from lambda_assume_role import RefreshWindows
 
-    return max(botocore_windows()[0], RefreshWindows().advisory_window(lifetime), 15 * 60)
+    return max(botocore_windows(lifetime)[0], RefreshWindows().advisory_window(lifetime), 15 * 60)
 
 
-def mandatory_window(library: str) -> float:
-    """Seconds before expiry from which ``library``'s callers block on a refresh."""
+def library_windows(library: str, lifetime: int) -> tuple[float, float]:
+    """``library``'s (advisory, mandatory) windows for keys of ``lifetime`` seconds."""
     if library == "ours":
         from lambda_assume_role import RefreshWindows
 
-        return RefreshWindows().mandatory
-    return botocore_windows()[1]
+        windows = RefreshWindows()
+        return windows.advisory_window(lifetime), windows.mandatory
+    return botocore_windows(lifetime)
+
+
+def mandatory_window(library: str, lifetime: int = THROTTLE_DURATION) -> float:
+    """Seconds before expiry from which ``library``'s callers block on a refresh."""
+    return library_windows(library, lifetime)[1]
 
 
 # --- workers ---------------------------------------------------------------------------------
@@ -237,6 +318,8 @@ def measure_hang(library: str, duration: int) -> HangResult:
         "outcome": outcome.get("outcome", "still blocked"),
         "released_s": released,
         "sts_defaults": defaults,
+        "windows": list(library_windows(library, duration)),
+        "next_path": next_refresh_path(),
     }
 
 
@@ -247,8 +330,9 @@ def measure_throttle(library: str) -> ThrottleResult:
     server, proxy, parent = _setup(library)
     duration = THROTTLE_DURATION
     start = throttle_start(duration)
-    mandatory = mandatory_window(library)
-    botocore_mandatory = botocore_windows()[1]
+    mandatory = mandatory_window(library, duration)
+    # The split of the table's "first N min" column: legacy botocore's advisory window.
+    botocore_mandatory = legacy_botocore_windows()[1]
     attempts_botocore_advisory = 0
     calls = failed = failed_in_advisory = 0
     first_failure: float | None = None
@@ -307,56 +391,64 @@ def _count_ratio(theirs: int, mine: int) -> str:
 
 
 def _note_not_ahead(
-    hangs: dict[tuple[str, int], HangResult], throttles: dict[str, ThrottleResult]
+    hangs: dict[tuple[str, int], HangResult],
+    throttles: dict[str, ThrottleResult],
+    rows: tuple[str, ...],
 ) -> None:
-    anchor = COMPARED[1]
-    for duration in DURATIONS:
-        mine, theirs = hangs["ours", duration], hangs[anchor, duration]
-        if mine["blocked"] or mine["delay_s"] >= theirs["delay_s"]:
+    for anchor in rows[1:]:
+        for duration in DURATIONS:
+            mine, theirs = hangs["ours", duration], hangs[anchor, duration]
+            if mine["blocked"] or mine["delay_s"] >= theirs["delay_s"]:
+                note_not_ahead(
+                    f"Hung STS, {duration} s credentials: a call waited {_seconds(mine)} with "
+                    f"ours and {_seconds(theirs)} with {ROW_LABELS[anchor]}."
+                )
+        mine_t, theirs_t = throttles["ours"], throttles[anchor]
+        if mine_t["attempts"] >= theirs_t["attempts"] or mine_t["failed"] > theirs_t["failed"]:
             note_not_ahead(
-                f"Hung STS, {duration} s credentials: a call waited {_seconds(mine)} with ours "
-                f"and {_seconds(theirs)} with {LABELS[anchor]}."
+                f"Throttled STS over {PERIOD // 60} min: ours made {mine_t['attempts']} "
+                f"AssumeRole attempts and failed {mine_t['failed']} calls, "
+                f"{ROW_LABELS[anchor]} {theirs_t['attempts']} and {theirs_t['failed']}."
             )
-    mine_t, theirs_t = throttles["ours"], throttles[anchor]
-    if mine_t["attempts"] >= theirs_t["attempts"] or mine_t["failed"] > theirs_t["failed"]:
-        note_not_ahead(
-            f"Throttled STS over {PERIOD // 60} min: ours made {mine_t['attempts']} AssumeRole "
-            f"attempts and failed {mine_t['failed']} calls, {LABELS[anchor]} "
-            f"{theirs_t['attempts']} and {theirs_t['failed']}."
-        )
 
 
-def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, ThrottleResult]) -> str:
-    """The markdown section for both measurements."""
+def report(
+    hangs: dict[tuple[str, int], HangResult],
+    throttles: dict[str, ThrottleResult],
+    rows: tuple[str, ...] = COMPARED,
+) -> str:
+    """The markdown section for both measurements; ``rows``: ours first, then the others
+    measured (`COMPARED`, and `NEXT` when botocore's next path was measured)."""
     from lambda_assume_role import RefreshWindows
 
     ours, anchor = COMPARED
-    advisory, mandatory = botocore_windows()
+    others = rows[1:]
+    _, mandatory = legacy_botocore_windows()
     start = throttle_start(THROTTLE_DURATION)
     hang_table = markdown_table(
         [
             "DurationSeconds",
-            *(f"{LABELS[library]}: delay (keys' time left)" for library in COMPARED),
-            *(f"{LABELS[library]}: AssumeRole attempts" for library in COMPARED),
-            f"{LABELS[anchor]} / ours",
+            *(f"{ROW_LABELS[row]}: delay (keys' time left)" for row in rows),
+            *(f"{ROW_LABELS[row]}: AssumeRole attempts" for row in rows),
+            *(f"{ROW_LABELS[row]} / ours" for row in others),
         ],
         [
             [
                 duration,
                 *(
-                    f"{_seconds(hangs[library, duration])} "
-                    f"({hangs[library, duration]['remaining_s']:.0f} s)"
-                    for library in COMPARED
+                    f"{_seconds(hangs[row, duration])} "
+                    f"({hangs[row, duration]['remaining_s']:.0f} s)"
+                    for row in rows
                 ),
-                *(hangs[library, duration]["attempts"] for library in COMPARED),
-                _hang_ratio(hangs[anchor, duration], hangs[ours, duration]),
+                *(hangs[row, duration]["attempts"] for row in rows),
+                *(_hang_ratio(hangs[row, duration], hangs[ours, duration]) for row in others),
             ]
             for duration in DURATIONS
         ],
     )
     outcomes = []
-    for (library, duration), result in hangs.items():
-        line = f"- {LABELS[library]}, {duration} s: the call ended `{result['outcome']}`"
+    for (row, duration), result in hangs.items():
+        line = f"- {ROW_LABELS[row]}, {duration} s: the call ended `{result['outcome']}`"
         if result["blocked"]:
             released = result["released_s"]
             line += (
@@ -365,7 +457,16 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
                 else f", not even {_RELEASE_WAIT:.0f} s after the proxy was healed"
             )
         outcomes.append(line + ".")
-    defaults = {library: hangs[library, DURATIONS[0]]["sts_defaults"] for library in COMPARED}
+    defaults = {row: hangs[row, DURATIONS[0]]["sts_defaults"] for row in rows}
+    windows = "; ".join(
+        f"{ROW_LABELS[row]}, "
+        + ", ".join(
+            f"{duration} s keys {hangs[row, duration]['windows'][0]:.0f} / "
+            f"{hangs[row, duration]['windows'][1]:.0f} s"
+            for duration in DURATIONS
+        )
+        for row in rows
+    )
 
     throttle_table = markdown_table(
         [
@@ -379,19 +480,19 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
         ],
         [
             [
-                LABELS[library],
-                throttles[library]["calls"],
-                throttles[library]["attempts"],
-                throttles[library]["attempts_botocore_advisory"],
-                f"{throttles[library]['failed']} ({throttles[library]['failed_in_advisory']})",
+                ROW_LABELS[row],
+                throttles[row]["calls"],
+                throttles[row]["attempts"],
+                throttles[row]["attempts_botocore_advisory"],
+                f"{throttles[row]['failed']} ({throttles[row]['failed_in_advisory']})",
                 (
-                    f"{throttles[library]['first_failure_remaining_s']:.0f} s"
-                    if throttles[library]["first_failure_remaining_s"] is not None
+                    f"{throttles[row]['first_failure_remaining_s']:.0f} s"
+                    if throttles[row]["first_failure_remaining_s"] is not None
                     else "none"
                 ),
-                f"{throttles[library]['wall_s']:.1f} s",
+                f"{throttles[row]['wall_s']:.1f} s",
             ]
-            for library in COMPARED
+            for row in rows
         ],
     )
     attempts_ratio = _count_ratio(throttles[anchor]["attempts"], throttles[ours]["attempts"])
@@ -399,7 +500,24 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
         throttles[anchor]["attempts_botocore_advisory"],
         throttles[ours]["attempts_botocore_advisory"],
     )
-    _note_not_ahead(hangs, throttles)
+    _note_not_ahead(hangs, throttles, rows)
+    next_text = ""
+    if NEXT in rows:
+        next_text = (
+            f" {ROW_LABELS[NEXT]} is aws-assume-role-lib on botocore's next refresh path "
+            "(`.venv-next`: botocore 1.43.65 with its unreleased `feature/credential-refresh` "
+            "branch switched on), measured in the same way in its own worker; its windows "
+            "are what that botocore computes (by lifetime), not the legacy class attributes."
+        )
+    throttle_next = ""
+    if NEXT in rows:
+        next_t = throttles[NEXT]
+        throttle_next = (
+            f" {ROW_LABELS[NEXT]}: {next_t['attempts']} AssumeRole HTTP attempts and "
+            f"{next_t['failed']} failed calls over the {PERIOD // 60} min: after a failed "
+            "refresh it keeps its keys and waits `random.uniform(300, 600)` s before trying "
+            "again, and it never raises once it has keys."
+        )
     return "\n\n".join(
         [
             "## STS faults: a hung STS and a throttled STS while the keys are still good",
@@ -407,19 +525,21 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
             "fault-injecting proxy; the simulated clock is moved with "
             "`time_machine.travel(start, tick=False)` and `shift`, and socket timeouts run "
             "on the real clock. Ours uses its defaults (`RefreshWindows()`); "
-            f"{LABELS[anchor]} uses botocore's (advisory window {advisory:.0f} s, mandatory "
-            f"{mandatory:.0f} s before expiry, read from botocore). Nothing is tuned "
-            "(no `AWS_MAX_ATTEMPTS`, no timeouts).",
+            f"{LABELS[anchor]} uses botocore's ({botocore_windows_text()}, read from "
+            "botocore). Nothing is tuned (no `AWS_MAX_ATTEMPTS`, no timeouts)." + next_text,
+            f"Advisory / mandatory windows each row applies: {windows}.",
             "### A hung STS in the advisory window",
             "After one call has fetched the keys, the proxy holds every AssumeRole open "
             "without answering, and the clock moves to the middle of each library's own "
-            "advisory window, where a refresh is certain to be attempted (the two do not "
-            "overlap; the keys' time left is in brackets). "
+            "advisory window, where a refresh is certain to be attempted (the keys' time "
+            "left is in brackets). "
             "The next `sts.get_caller_identity()` is timed in real seconds. A call still "
             f"blocked after {CAP:.0f} s is reported as such and released by healing the "
             "proxy. 'AssumeRole attempts' are the requests the proxy held during the wait.",
             hang_table,
-            f"Refresh configuration: ours, {defaults[ours]}; {LABELS[anchor]}, {defaults[anchor]}.",
+            "Refresh configuration: "
+            + "; ".join(f"{ROW_LABELS[row]}, {defaults[row]}" for row in rows)
+            + ".",
             "\n".join(outcomes),
             f"### A throttled STS over {PERIOD // 60} advisory minutes",
             f"{THROTTLE_DURATION} s credentials; from {start / 60:.0f} min before expiry, "
@@ -431,41 +551,48 @@ def report(hangs: dict[tuple[str, int], HangResult], throttles: dict[str, Thrott
             throttle_table,
             f"{LABELS[anchor]} / ours, AssumeRole HTTP attempts: {attempts_ratio} over "
             f"the {PERIOD // 60} min, {early_ratio} in the first "
-            f"{(start - mandatory) / 60:.0f} min (botocore's advisory window, where its "
-            "refresh is retried on every call with no backoff, each try with botocore's own "
-            f"HTTP retries). botocore's advisory window ends {mandatory / 60:.0f} min before "
-            "expiry: from there on every call is a mandatory refresh, and a failed one fails "
-            "the call, although the keys are still valid for minutes. Ours stays advisory "
-            f"until {RefreshWindows().mandatory / 60:.0f} min before expiry and backs off "
-            "between attempts.",
+            f"{(start - mandatory) / 60:.0f} min (legacy botocore's advisory window, where "
+            "its refresh is retried on every call with no backoff, each try with botocore's "
+            f"own HTTP retries). Legacy botocore's advisory window ends {mandatory / 60:.0f} "
+            "min before expiry: from there on every call is a mandatory refresh, and a "
+            "failed one fails the call, although the keys are still valid for minutes. Ours "
+            f"stays advisory until {RefreshWindows().mandatory / 60:.0f} min before expiry "
+            "and backs off between attempts." + throttle_next,
         ]
     )
 
 
 def main() -> str:
-    """Run every worker (the anchor's, which mostly wait, alongside ours), print, return."""
+    """Run every worker (the anchors', which mostly wait, alongside ours), print, return."""
+    next_python = next_path_python()
+    rows: tuple[str, ...] = (*COMPARED, NEXT) if next_python is not None else COMPARED
     jobs: dict[tuple[str, str, int], Future[Any]] = {}
-    with ThreadPoolExecutor(max_workers=len(COMPARED) * (len(DURATIONS) + 1)) as pool:
-        for library in reversed(COMPARED):  # the anchor's long waits start first
+    with ThreadPoolExecutor(max_workers=len(rows) * (len(DURATIONS) + 1)) as pool:
+        for row in reversed(rows):  # the anchors' long waits start first
+            library = ROW_LIBRARY[row]
+            interpreter = next_python if row == NEXT else None
             for duration in DURATIONS:
-                jobs["hang", library, duration] = pool.submit(
-                    run_worker, MODULE, "hang", library, str(duration)
+                jobs["hang", row, duration] = pool.submit(
+                    run_worker,
+                    MODULE,
+                    "hang",
+                    library,
+                    str(duration),
+                    interpreter=interpreter,
                 )
-            jobs["throttle", library, THROTTLE_DURATION] = pool.submit(
-                run_worker, MODULE, "throttle", library
+            jobs["throttle", row, THROTTLE_DURATION] = pool.submit(
+                run_worker, MODULE, "throttle", library, interpreter=interpreter
             )
         results = {key: job.result() for key, job in jobs.items()}
     hangs: dict[tuple[str, int], HangResult] = {
-        (library, duration): result
-        for (kind, library, duration), result in results.items()
+        (row, duration): result
+        for (kind, row, duration), result in results.items()
         if kind == "hang"
     }
     throttles: dict[str, ThrottleResult] = {
-        library: result
-        for (kind, library, _duration), result in results.items()
-        if kind == "throttle"
+        row: result for (kind, row, _duration), result in results.items() if kind == "throttle"
     }
-    text = report(hangs, throttles)
+    text = report(hangs, throttles, rows)
     print(text)
     return text
 
