@@ -244,7 +244,7 @@ def _next_path_comparison(next_results: dict[tuple[str, int], list[RunResult]]) 
     if ties:
         sentences.append(
             f"Ours ties botocore's next path at {', '.join(ties)}: the ranges over ours' "
-            f"{runs} runs overlap botocore's count (its jitter can add or save one refresh "
+            f"{runs} runs overlap botocore's count (ours' jitter can add or save one refresh "
             "in this span)."
         )
     if ahead:
