@@ -450,6 +450,19 @@ MEASURES: tuple[tuple[str, str], ...] = (
     ("failed_with_margin", f"failed calls while the keys had > {SAFETY:g} s left"),
 )
 
+#: Rows in seconds: (Metrics key, label, text when a run has none, note when still failing).
+SECONDS_MEASURES: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "last_failure_after_recovery",
+        "last failed call after recovery",
+        "none",
+        "still failing when the run ended",
+    ),
+    ("renewed_after_recovery", "keys renewed after recovery", f"not within {AFTER} s", ""),
+    ("left_at_outage", "keys' time left when STS went down", "no keys", ""),
+    ("first_failure_left", "keys' time left at the first failed call", "no failure", ""),
+)
+
 
 def scenario_table(
     scenario: Scenario,
@@ -460,61 +473,23 @@ def scenario_table(
     body: list[list[object]] = [
         [label, *(_cell(runs[row], key) for row in rows)] for key, label in MEASURES
     ]
-    body.append(
-        [
-            "last failed call after recovery",
-            *(
-                _after_recovery(
-                    [m["last_failure_after_recovery"] for m in runs[row]],
-                    none="none",
-                    at_end="still failing when the run ended",
-                )
-                for row in rows
-            ),
-        ]
-    )
-    body.append(
-        [
-            "keys renewed after recovery",
-            *(
-                _after_recovery(
-                    [m["renewed_after_recovery"] for m in runs[row]],
-                    none=f"not within {AFTER} s",
-                )
-                for row in rows
-            ),
-        ]
-    )
-    body.append(
-        [
-            "keys' time left when STS went down",
-            *(
-                _after_recovery(
-                    [
-                        None if m["left_at_outage"] is None else round(m["left_at_outage"])
-                        for m in runs[row]
-                    ],
-                    none="no keys",
-                )
-                for row in rows
-            ),
-        ]
-    )
-    body.append(
-        [
-            "keys' time left at the first failed call",
-            *(
-                _after_recovery(
-                    [
-                        None if m["first_failure_left"] is None else round(m["first_failure_left"])
-                        for m in runs[row]
-                    ],
-                    none="no failure",
-                )
-                for row in rows
-            ),
-        ]
-    )
+    for key, label, none, at_end in SECONDS_MEASURES:
+        body.append(
+            [
+                label,
+                *(
+                    _after_recovery(
+                        [
+                            None if m[key] is None else round(m[key])  # type: ignore[literal-required]
+                            for m in runs[row]
+                        ],
+                        none=none,
+                        at_end=at_end,
+                    )
+                    for row in rows
+                ),
+            ]
+        )
     body.append(
         [
             "runs",
