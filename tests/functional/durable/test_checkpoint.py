@@ -59,6 +59,7 @@ from lambda_assume_role.checkpoint_guard import (
     guarded,
     protect,
 )
+from tests.functional.durable.harness import RUN_LIMIT
 from tests.support.clocks import SLACK
 
 ROLE = "arn:aws:iam::111111111111:role/Inventory"
@@ -96,8 +97,8 @@ def run(handler: Handler, tmp_path: Path, functions: dict[str, Handler] | None =
     ) as runner:
         for name, function in (functions or {}).items():
             runner.register_function(name, function)
-        arn = runner.run_async(input="{}", execution_timeout=60)
-        result = runner.wait_for_result(arn, timeout=60)
+        arn = runner.run_async(input="{}", execution_timeout=RUN_LIMIT)
+        result = runner.wait_for_result(arn, timeout=RUN_LIMIT)
         history = runner.get_execution_history(arn, include_execution_data=True)
     files = settled_text(store_dir)
     reported = json.dumps(history.to_dict(), default=str) + repr(result)
