@@ -21,7 +21,13 @@ import time_machine
 
 from emulators.fault_proxy import FaultProxy
 from emulators.moto_server import RequestLog
-from lambda_assume_role import AssumeRoleError, RefreshWindows, assume_role
+from lambda_assume_role import (
+    AssumeRoleConnectionError,
+    AssumeRoleError,
+    RefreshWindows,
+    assume_role,
+)
+from tests.support.clocks import SLACK, Stopwatch
 from tests.support.threads import run_together
 
 ROLE = "arn:aws:iam::111111111111:role/Outage"
@@ -188,3 +194,21 @@ def test_the_first_fetch_during_an_outage_fails_fast_then_recovers(
             assert waited <= WINDOWS.retry_max, "no recovery within one pause"
             clock.shift(datetime.timedelta(seconds=1))
     assert failures == 120
+
+
+def test_a_retry_against_a_hung_sts_is_one_short_attempt(
+    fault_proxy: FaultProxy, parent: boto3.Session, clock: Any
+) -> None:
+    windows = RefreshWindows(connect_timeout=1, read_timeout=1, max_attempts=2)
+    session = assume_role(parent, ROLE, RoleSessionName="hung", refresh_windows=windows)
+    credentials = session.get_credentials()
+    fault_proxy.fail("AssumeRole", "hang")
+    with pytest.raises(AssumeRoleConnectionError):
+        credentials.get_frozen_credentials()  # the first attempt: botocore's two HTTP attempts
+    assert fault_proxy.faulted("AssumeRole") == windows.max_attempts
+    clock.shift(datetime.timedelta(seconds=windows.retry_initial))
+    with Stopwatch() as watch, pytest.raises(AssumeRoleConnectionError):
+        credentials.get_frozen_credentials()  # after the pause: one short attempt
+    fault_proxy.heal()
+    assert fault_proxy.faulted("AssumeRole") == windows.max_attempts + 1
+    assert watch.seconds < windows.advisory_timeout + SLACK
